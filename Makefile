@@ -1,0 +1,54 @@
+# FlareChain DETR P2P: one entry point for building, running and testing.
+#   make build   release node (with runtime wasm)
+#   make run     a --dev node on ws://127.0.0.1:9944
+#   make test    every test of the project (setup and build included)
+#   make bench   benchmarks, printed as ratios against a baseline of the same run
+#   make lint    rustfmt, clippy on the fast crates
+SHELL := bash
+.SHELLFLAGS := -eu -o pipefail -c
+
+# One target dir outside the clone, shared by every checkout and by CI.
+export CARGO_TARGET_DIR ?= $(HOME)/.cache/flarechain/target
+# The runtime wasm is built by Debian's rustc (see DESIGN.md, scripts/setup.sh).
+export WASM_BUILD_TOOLCHAIN ?= debian-web
+export WASM_BUILD_RUSTFLAGS ?= -C link-arg=--allow-undefined
+# The target dir is outside the clone: tell wasm-builder where Cargo.lock is, so the wasm
+# build uses the locked versions.
+export WASM_BUILD_WORKSPACE_HINT := $(CURDIR)
+
+NODE := $(CARGO_TARGET_DIR)/release/flarechain-node
+export FLARECHAIN_NODE ?= $(NODE)
+# The crates that build without polkadot-sdk: quick to test.
+PURE_CRATES := etrid-protocol etrid-aecomms etrid-p2p-fluent etrid-p2p-dpeers etrid-p2p-stored
+TEST_CRATES := flarechain-tests detr-bench-report
+
+.PHONY: setup build run test test-unit test-e2e bench lint fmt
+
+setup:
+	@bash scripts/setup.sh
+
+build: setup
+	cargo build --release --locked -p flarechain-node
+
+run: build
+	@bash scripts/run-dev.sh "$(NODE)"
+
+test: build
+	cargo fmt --all -- --check
+	$(MAKE) --no-print-directory test-unit test-e2e
+
+test-unit:
+	cargo test --locked $(addprefix -p ,$(PURE_CRATES))
+
+test-e2e:
+	cargo test --locked -p flarechain-tests -- --test-threads=1
+
+bench: setup
+	cargo bench --locked $(addprefix -p ,$(PURE_CRATES))
+
+lint:
+	cargo fmt --all -- --check
+	cargo clippy --locked --all-targets $(addprefix -p ,$(PURE_CRATES) $(TEST_CRATES)) -- -D warnings
+
+fmt:
+	cargo fmt --all

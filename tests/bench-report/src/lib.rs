@@ -1,0 +1,57 @@
+//! Ratio tables for benchmarks: each row compares a subject with a baseline measured in the same
+//! run, from the `new/estimates.json` files criterion writes under `<target>/criterion/`.
+
+use std::path::PathBuf;
+
+/// One row: the subject's and the baseline's criterion ids, and the bytes (or items) per iteration.
+pub struct Row {
+    /// Row label.
+    pub label: String,
+    /// Criterion id of the subject (`group/function/parameter`).
+    pub subject: String,
+    /// Criterion id of the baseline.
+    pub baseline: String,
+    /// Bytes per iteration, for a throughput column (0: none).
+    pub bytes: u64,
+    /// The ratio the subject should reach (subject throughput / baseline throughput).
+    pub target: f64,
+}
+
+fn criterion_dir() -> PathBuf {
+    let target = std::env::var("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target"));
+    target.join("criterion")
+}
+
+/// Mean time per iteration in nanoseconds of the benchmark `id`, if measured.
+pub fn mean_ns(id: &str) -> Option<f64> {
+    let path = criterion_dir().join(id).join("new/estimates.json");
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(path).ok()?).ok()?;
+    json.get("mean")?.get("point_estimate")?.as_f64()
+}
+
+/// Prints the table; a row whose ratio is below its target is marked `BELOW TARGET`.
+pub fn print(title: &str, rows: &[Row]) {
+    println!("\n== {title}: subject vs baseline (same run) ==");
+    println!(
+        "{:<40} {:>12} {:>12} {:>8} {:>8} {:>10}",
+        "case", "subject", "baseline", "ratio", "target", "GB/s"
+    );
+    for row in rows {
+        match (mean_ns(&row.subject), mean_ns(&row.baseline)) {
+            (Some(s), Some(b)) => {
+                let ratio = b / s;
+                let gbps =
+                    if row.bytes > 0 { format!("{:.2}", row.bytes as f64 / s) } else { "-".into() };
+                let mark = if ratio + 1e-9 < row.target { "  BELOW TARGET" } else { "" };
+                println!(
+                    "{:<40} {:>10.0}ns {:>10.0}ns {:>7.2}x {:>7.2}x {:>10}{mark}",
+                    row.label, s, b, ratio, row.target, gbps
+                );
+            }
+            _ => println!("{:<40} (not measured in this run)", row.label),
+        }
+    }
+}

@@ -1,0 +1,10 @@
+//! Harness for end-to-end tests: starts real `flarechain-node` processes on 127.0.0.1, talks to
+//! them over JSON-RPC, and stops them when dropped. Every wait is bounded; a failure panics with
+//! the tail of the node's log.
+
+pub mod network;
+pub mod node;
+pub mod rpc;
+
+pub use network::LocalNetwork;
+pub use node::{NodeConfig, TestNode};
