@@ -34,8 +34,7 @@ run: build
 	@bash scripts/run-dev.sh "$(NODE)"
 
 test: build
-	cargo fmt --all -- --check
-	$(MAKE) --no-print-directory test-unit test-e2e
+	$(MAKE) --no-print-directory lint test-unit test-e2e
 
 test-unit:
 	cargo test --locked $(addprefix -p ,$(PURE_CRATES))

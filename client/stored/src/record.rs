@@ -96,7 +96,7 @@ impl PeerRecord {
     /// Puts `addresses` first, drops duplicates, keeps at most [`MAX_ADDRESSES`].
     fn merge_addresses(&mut self, addresses: Vec<String>) {
         let mut merged = addresses;
-        merged.extend(self.addresses.drain(..));
+        merged.append(&mut self.addresses);
         let mut seen = std::collections::HashSet::new();
         merged.retain(|a| seen.insert(a.clone()));
         merged.truncate(MAX_ADDRESSES);
