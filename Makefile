@@ -22,7 +22,7 @@ export FLARECHAIN_NODE ?= $(NODE)
 PURE_CRATES := etrid-protocol etrid-aecomms etrid-p2p-fluent etrid-p2p-dpeers etrid-p2p-stored
 TEST_CRATES := flarechain-tests detr-bench-report
 
-.PHONY: setup build run test test-unit test-e2e bench lint fmt
+.PHONY: setup build run test test-unit test-e2e fuzz-smoke bench lint fmt
 
 setup:
 	@bash scripts/setup.sh
@@ -34,10 +34,13 @@ run: build
 	@bash scripts/run-dev.sh "$(NODE)"
 
 test: build
-	$(MAKE) --no-print-directory lint test-unit test-e2e
+	$(MAKE) --no-print-directory lint test-unit fuzz-smoke test-e2e
 
 test-unit:
 	cargo test --locked $(addprefix -p ,$(PURE_CRATES))
+
+fuzz-smoke:
+	bash scripts/fuzz-smoke.sh
 
 test-e2e:
 	cargo test --locked -p flarechain-tests -- --test-threads=1

@@ -104,7 +104,19 @@ node_major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null) || die "
 [ "$node_major" -ge 18 ] || die "Node.js >= 18 needed, found $node_major"
 log "Go $go_v and Node $node_major present"
 
-# 6. npm packages of zombienet/ (when the folder has a lockfile).
+# 6. cargo-fuzz, for the fuzz smoke runs (only where a nightly toolchain exists).
+if cargo +nightly --version >/dev/null 2>&1; then
+  if ! cargo +nightly fuzz --version >/dev/null 2>&1; then
+    log "installing cargo-fuzz (once, ~2 min)"
+    cargo install cargo-fuzz --locked -q || log "WARNING: cargo-fuzz could not be installed; fuzz smoke runs will be skipped"
+  else
+    log "cargo-fuzz present"
+  fi
+else
+  log "no nightly toolchain: fuzz smoke runs will be skipped"
+fi
+
+# 7. npm packages of zombienet/ (when the folder has a lockfile).
 if [ -f "$ROOT/zombienet/package-lock.json" ]; then
   if [ ! -d "$ROOT/zombienet/node_modules" ] || [ "$ROOT/zombienet/package-lock.json" -nt "$ROOT/zombienet/node_modules/.package-lock.json" ]; then
     log "installing zombienet npm packages (npm ci)"

@@ -136,6 +136,31 @@ impl TestNode {
         Rpc::new(self.rpc_port)
     }
 
+    /// The Prometheus text of this node's `/metrics` (empty if unreachable).
+    pub fn metrics(&self) -> String {
+        use std::io::{Read, Write};
+        let Ok(mut stream) = std::net::TcpStream::connect(("127.0.0.1", self.prometheus_port))
+        else {
+            return String::new();
+        };
+        let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
+        let request = "GET /metrics HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n";
+        let mut body = String::new();
+        if stream.write_all(request.as_bytes()).is_ok() {
+            let _ = stream.read_to_string(&mut body);
+        }
+        body
+    }
+
+    /// The value of the metric line starting with `prefix` (name and labels), if present.
+    pub fn metric(&self, prefix: &str) -> Option<f64> {
+        self.metrics()
+            .lines()
+            .find(|l| l.starts_with(prefix))
+            .and_then(|l| l.rsplit(' ').next())
+            .and_then(|v| v.parse().ok())
+    }
+
     /// This node's multiaddress with the given PeerId.
     pub fn multiaddr(&self, peer_id: &str) -> String {
         format!("/ip4/127.0.0.1/tcp/{}/p2p/{peer_id}", self.p2p_port)

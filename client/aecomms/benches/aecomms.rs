@@ -69,8 +69,8 @@ fn seal_open(c: &mut Criterion) {
         });
     }
     group.throughput(Throughput::Elements(1));
-    group.bench_function("handshake/full", |bench| bench.iter(handshake));
-    group.bench_function("handshake/primitives", |bench| {
+    group.bench_function(BenchmarkId::new("handshake", "full"), |bench| bench.iter(handshake));
+    group.bench_function(BenchmarkId::new("handshake", "primitives"), |bench| {
         bench.iter(|| {
             for seed in [1u8, 2] {
                 let secret = StaticSecret::random_from_rng(rand::rngs::OsRng);

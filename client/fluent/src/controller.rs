@@ -1,6 +1,13 @@
 //! [`FlowController`]: per-peer queues behind global and per-peer rate limits.
 
-use std::{collections::HashMap, hash::Hash, sync::Arc};
+use std::{
+    collections::HashMap,
+    hash::Hash,
+    sync::{
+        atomic::{AtomicU32, Ordering},
+        Arc,
+    },
+};
 
 use parking_lot::{Mutex, RwLock};
 use tokio::sync::Notify;
@@ -17,6 +24,8 @@ use crate::{
 struct PeerQueue<M> {
     queue: PriorityQueue<M>,
     limiter: Arc<Limiter>,
+    /// Tokens already taken from `limiter` and not yet used.
+    credit: u32,
     /// Woken when a message is queued (one consumer per peer).
     has_message: Arc<Notify>,
     /// Woken when room appears or the peer goes away (any number of waiting senders).
@@ -26,6 +35,8 @@ struct PeerQueue<M> {
 struct Inner<P, M> {
     config: RwLock<FlowConfig>,
     global: RwLock<Arc<Limiter>>,
+    /// Tokens already taken from `global` and not yet used.
+    global_credit: AtomicU32,
     peers: Mutex<HashMap<P, PeerQueue<M>>>,
     counters: Counters,
 }
@@ -49,6 +60,7 @@ impl<P: Clone + Eq + Hash, M> FlowController<P, M> {
             inner: Arc::new(Inner {
                 config: RwLock::new(config),
                 global: RwLock::new(global),
+                global_credit: AtomicU32::new(0),
                 peers: Mutex::new(HashMap::new()),
                 counters: Counters::default(),
             }),
@@ -66,6 +78,7 @@ impl<P: Clone + Eq + Hash, M> FlowController<P, M> {
         self.inner.peers.lock().entry(peer).or_insert_with(|| PeerQueue {
             queue: PriorityQueue::new(config.max_queue_size, config.weights),
             limiter: Arc::new(Limiter::new(config.peer_rate_limit)),
+            credit: 0,
             has_message: Arc::new(Notify::new()),
             has_room: Arc::new(Notify::new()),
         });
@@ -154,33 +167,60 @@ impl<P: Clone + Eq + Hash, M> FlowController<P, M> {
     /// The next message for `peer`, once scheduling and both rate limits allow it.
     /// `None` when the peer's queue is closed.
     pub async fn recv(&self, peer: &P) -> Option<(Priority, M)> {
-        let (priority, message, limiter) = loop {
+        let (priority, message, peer_wait) = loop {
             let has_message = {
                 let mut peers = self.inner.peers.lock();
                 let state = peers.get_mut(peer)?;
+                let was_full = state.queue.len() >= state.queue.capacity();
                 if let Some((priority, message)) = state.queue.pop() {
                     self.inner.counters.dequeued(priority);
-                    state.has_room.notify_waiters();
-                    break (priority, message, state.limiter.clone());
+                    if was_full {
+                        state.has_room.notify_waiters();
+                    }
+                    let peer_ok = take_credit(&mut state.credit, &state.limiter);
+                    break (priority, message, (!peer_ok).then(|| state.limiter.clone()));
                 }
                 state.has_message.clone()
             };
             has_message.notified().await;
         };
-        let global = self.inner.global.read().clone();
-        let waited_global = global.take().await;
-        let waited_peer = limiter.take().await;
-        if waited_global || waited_peer {
+        let mut throttled = false;
+        if !self.take_global_credit() {
+            throttled = true;
+            let global = self.inner.global.read().clone();
+            global.take().await;
+        }
+        if let Some(limiter) = peer_wait {
+            throttled = true;
+            limiter.take().await;
+        }
+        if throttled {
             self.inner.counters.throttled(priority);
         }
         self.inner.counters.sent(priority);
         Some((priority, message))
     }
 
+    /// Uses a global token already taken, or takes a batch; `false` if the bucket is empty.
+    fn take_global_credit(&self) -> bool {
+        let credit = &self.inner.global_credit;
+        if credit.fetch_update(Ordering::AcqRel, Ordering::Acquire, |c| c.checked_sub(1)).is_ok() {
+            return true;
+        }
+        match self.inner.global.read().try_take_batch() {
+            Some(n) => {
+                credit.fetch_add(n - 1, Ordering::AcqRel);
+                true
+            }
+            None => false,
+        }
+    }
+
     /// Sets the global outbound rate.
     pub fn set_rate_limit(&self, limit: RateLimit) {
         self.inner.config.write().rate_limit = limit;
         *self.inner.global.write() = Arc::new(Limiter::new(limit));
+        self.inner.global_credit.store(0, Ordering::Release);
     }
 
     /// Sets the per-peer outbound rate, for current and future peers.
@@ -188,6 +228,7 @@ impl<P: Clone + Eq + Hash, M> FlowController<P, M> {
         self.inner.config.write().peer_rate_limit = limit;
         for state in self.inner.peers.lock().values_mut() {
             state.limiter = Arc::new(Limiter::new(limit));
+            state.credit = 0;
         }
     }
 
@@ -207,5 +248,20 @@ impl<P: Clone + Eq + Hash, M> FlowController<P, M> {
     /// Counters per level, all peers together.
     pub fn queue_stats(&self) -> QueueStats {
         self.inner.counters.snapshot()
+    }
+}
+
+/// Uses a peer token already taken, or takes a batch; `false` if the bucket is empty.
+fn take_credit(credit: &mut u32, limiter: &Limiter) -> bool {
+    if *credit > 0 {
+        *credit -= 1;
+        return true;
+    }
+    match limiter.try_take_batch() {
+        Some(n) => {
+            *credit = n - 1;
+            true
+        }
+        None => false,
     }
 }

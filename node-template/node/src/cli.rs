@@ -12,6 +12,10 @@ pub struct Cli {
     /// Flags of a running node.
     #[clap(flatten)]
     pub run: RunCmd,
+
+    /// DETR P2P plugin flags.
+    #[clap(flatten)]
+    pub detr: detrp2p::DetrParams,
 }
 
 /// Subcommands besides running the node.

@@ -107,6 +107,7 @@ pub fn run() -> sc_cli::Result<()> {
             runner.sync_run(|config| cmd.run::<Block>(&config))
         }
         None => {
+            let detr = cli.detr.config().map_err(|e| sc_cli::Error::Input(e.to_string()))?;
             let runner = cli.create_runner(&cli.run)?;
             runner.run_node_until_exit(|config| async move {
                 match config.network.network_backend {
@@ -115,9 +116,9 @@ pub fn run() -> sc_cli::Result<()> {
                             Block,
                             <Block as sp_runtime::traits::Block>::Hash,
                         >,
-                    >(config),
+                    >(config, detr),
                     NetworkBackendType::Litep2p => {
-                        service::new_full::<sc_network::Litep2pNetworkBackend>(config)
+                        service::new_full::<sc_network::Litep2pNetworkBackend>(config, detr)
                     }
                 }
                 .map_err(sc_cli::Error::Service)

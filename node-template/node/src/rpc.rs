@@ -15,9 +15,11 @@ pub struct FullDeps<C, P> {
     pub client: Arc<C>,
     /// The transaction pool.
     pub pool: Arc<P>,
+    /// The DETR P2P plugin, unless disabled.
+    pub detr: Option<detrp2p::DetrP2pHandle>,
 }
 
-/// Builds the RPC extensions: `system_accountNextIndex` and `payment_*`.
+/// Builds the RPC extensions: `system_accountNextIndex`, `payment_*` and `detr_*`.
 pub fn create_full<C, P>(
     deps: FullDeps<C, P>,
 ) -> Result<RpcModule<()>, Box<dyn std::error::Error + Send + Sync>>
@@ -34,8 +36,12 @@ where
     use substrate_frame_rpc_system::{System, SystemApiServer};
 
     let mut module = RpcModule::new(());
-    let FullDeps { client, pool } = deps;
+    let FullDeps { client, pool, detr } = deps;
     module.merge(System::new(client.clone(), pool).into_rpc())?;
     module.merge(TransactionPayment::new(client).into_rpc())?;
+    if let Some(detr) = detr {
+        use detrp2p_rpc::{Detr, DetrApiServer};
+        module.merge(Detr::new(detr).into_rpc())?;
+    }
     Ok(module)
 }

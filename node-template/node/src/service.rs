@@ -138,6 +138,7 @@ pub fn new_full<
     N: sc_network::NetworkBackend<Block, <Block as sp_runtime::traits::Block>::Hash>,
 >(
     config: Configuration,
+    detr: Option<detrp2p::DetrConfig>,
 ) -> Result<TaskManager, ServiceError> {
     let sc_service::PartialComponents {
         client,
@@ -169,6 +170,21 @@ pub fn new_full<
         );
     net_config.add_notification_protocol(grandpa_protocol_config);
 
+    let detr = detr
+        .map(|c| {
+            let registry = config.prometheus_registry();
+            detrp2p::install(
+                c,
+                &mut net_config,
+                genesis_hash,
+                &config.role,
+                metrics.clone(),
+                registry,
+            )
+        })
+        .transpose()
+        .map_err(|e| ServiceError::Other(e.to_string()))?;
+
     let warp_sync = Arc::new(sc_consensus_grandpa::warp_proof::NetworkProvider::new(
         backend.clone(),
         grandpa_link.shared_authority_set().clone(),
@@ -190,6 +206,18 @@ pub fn new_full<
             metrics,
             gap_sync_body_policy: None,
         })?;
+
+    let detr = detr.map(|prototype| {
+        let (client, pool) = (client.clone(), transaction_pool.clone());
+        detrp2p::spawn(
+            prototype,
+            network.clone(),
+            &*sync_service,
+            client,
+            pool,
+            task_manager.spawn_handle(),
+        )
+    });
 
     if config.offchain_worker.enabled {
         let offchain_workers =
@@ -222,7 +250,11 @@ pub fn new_full<
         let client = client.clone();
         let pool = transaction_pool.clone();
         Box::new(move |_| {
-            let deps = crate::rpc::FullDeps { client: client.clone(), pool: pool.clone() };
+            let deps = crate::rpc::FullDeps {
+                client: client.clone(),
+                pool: pool.clone(),
+                detr: detr.clone(),
+            };
             crate::rpc::create_full(deps).map_err(Into::into)
         })
     };

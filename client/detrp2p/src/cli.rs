@@ -1,0 +1,87 @@
+//! The plugin's command line flags (flattened into the node's CLI).
+
+use std::path::PathBuf;
+
+use crate::config::{parse_duration, ConfigError, ConfigFile, DetrConfig};
+
+/// DETR P2P flags. Flags override `--detr-config`, which overrides the defaults.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct DetrParams {
+    /// Turn the DETR P2P plugin off (the node runs with Substrate's own protocols only).
+    #[arg(long)]
+    pub detr_disable: bool,
+
+    /// TOML file with `[detrp2p] [aecomms] [fluent] [dpeers]` sections.
+    #[arg(long, value_name = "FILE")]
+    pub detr_config: Option<PathBuf>,
+
+    /// Most peers with detr streams (`detrp2p.max_peers`, default 50).
+    #[arg(long, value_name = "N")]
+    pub detr_max_peers: Option<u32>,
+
+    /// Time allowed for the AEComms handshake (`detrp2p.connection_timeout`, default "30s").
+    #[arg(long, value_name = "DURATION")]
+    pub detr_connection_timeout: Option<String>,
+
+    /// Rekey sessions after this many frames (`aecomms.rekey_after_messages`, default 1000000).
+    #[arg(long, value_name = "N")]
+    pub detr_rekey_after_messages: Option<u64>,
+
+    /// Messages queued per peer and protocol (`fluent.max_queue_size`, default 10000).
+    #[arg(long, value_name = "N")]
+    pub detr_queue_size: Option<usize>,
+
+    /// Outbound rate over all peers (`fluent.rate_limit`, default "1000 msg/s").
+    #[arg(long, value_name = "RATE")]
+    pub detr_rate_limit: Option<String>,
+
+    /// Outbound rate to one peer (`fluent.peer_rate_limit`, default "1000 msg/s").
+    #[arg(long, value_name = "RATE")]
+    pub detr_peer_rate_limit: Option<String>,
+
+    /// Inbound rate accepted from one peer (`fluent.inbound_rate_limit`, default "2000 msg/s").
+    #[arg(long, value_name = "RATE")]
+    pub detr_inbound_rate_limit: Option<String>,
+
+    /// Peers below minus this score are banned (`dpeers.reputation_threshold`, default 50).
+    #[arg(long, value_name = "SCORE")]
+    pub detr_reputation_threshold: Option<i32>,
+}
+
+impl DetrParams {
+    /// The settings to run with, or `None` when the plugin is disabled. Errors name the key.
+    pub fn config(&self) -> Result<Option<DetrConfig>, ConfigError> {
+        if self.detr_disable {
+            return Ok(None);
+        }
+        let mut file = match &self.detr_config {
+            Some(path) => ConfigFile::read(path)?,
+            None => ConfigFile::default(),
+        };
+        let set = |slot: &mut Option<String>, flag: &Option<String>| {
+            if flag.is_some() {
+                slot.clone_from(flag);
+            }
+        };
+        if self.detr_max_peers.is_some() {
+            file.detrp2p.max_peers = self.detr_max_peers;
+        }
+        if let Some(v) = &self.detr_connection_timeout {
+            parse_duration("--detr-connection-timeout", v)?;
+            file.detrp2p.connection_timeout = Some(v.clone());
+        }
+        if self.detr_rekey_after_messages.is_some() {
+            file.aecomms.rekey_after_messages = self.detr_rekey_after_messages;
+        }
+        if self.detr_queue_size.is_some() {
+            file.fluent.max_queue_size = self.detr_queue_size;
+        }
+        set(&mut file.fluent.rate_limit, &self.detr_rate_limit);
+        set(&mut file.fluent.peer_rate_limit, &self.detr_peer_rate_limit);
+        set(&mut file.fluent.inbound_rate_limit, &self.detr_inbound_rate_limit);
+        if self.detr_reputation_threshold.is_some() {
+            file.dpeers.reputation_threshold = self.detr_reputation_threshold;
+        }
+        DetrConfig::default().apply_file(&file).map(Some)
+    }
+}

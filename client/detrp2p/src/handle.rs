@@ -1,0 +1,242 @@
+//! [`DetrP2pHandle`]: what the node, the RPC and other components use to talk over detr.
+
+use std::sync::Arc;
+
+use etrid_p2p_fluent::FlowError;
+use etrid_protocol::{Envelope, Message, MessageId, MessageKind, Protocol};
+use futures::{Stream, StreamExt};
+use sc_network::{multiaddr::Multiaddr, PeerId};
+use serde::{Deserialize, Serialize};
+use tokio_stream::wrappers::BroadcastStream;
+
+use crate::{
+    protocols::DetrProtocol,
+    shared::Shared,
+    stats::ProtocolStats,
+    worker::{session_peers, streams_by_peer},
+};
+
+/// Why a message could not be sent.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum SendError {
+    /// Handshakes are sent by the plugin itself.
+    #[error("handshake messages cannot be sent by hand")]
+    NotSendable,
+    /// The message does not encode within the frame limit.
+    #[error("message too large: {0}")]
+    TooLarge(String),
+    /// No session with that peer on the message's protocol.
+    #[error("no detr session with {0}")]
+    NoSession(PeerId),
+    /// The peer's queue is full.
+    #[error("queue to {0} is full")]
+    QueueFull(PeerId),
+}
+
+/// One peer as `detr_peers` shows it.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PeerSummary {
+    /// PeerId (base58).
+    pub peer_id: String,
+    /// Substrate roles bits announced in the stream handshake.
+    pub roles: u8,
+    /// Reputation score now.
+    pub reputation: i32,
+    /// Protocols with an established AEComms session.
+    pub sessions: Vec<String>,
+    /// Best block the peer announced (number, hash hex).
+    pub best_block: Option<(u64, String)>,
+    /// Messages queued to the peer, all protocols.
+    pub queued: usize,
+}
+
+/// One stream as `detr_sessions` shows it.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SessionSummary {
+    /// PeerId (base58).
+    pub peer_id: String,
+    /// Protocol.
+    pub protocol: String,
+    /// Whether the AEComms session is up.
+    pub established: bool,
+    /// Key generation (0 until the first rekey).
+    pub generation: Option<u64>,
+    /// Seconds since the stream opened.
+    pub age_secs: u64,
+}
+
+/// A cloneable handle to the running plugin.
+#[derive(Clone)]
+pub struct DetrP2pHandle {
+    pub(crate) shared: Arc<Shared>,
+}
+
+fn encode(
+    shared: &Shared,
+    message: Message,
+) -> Result<(DetrProtocol, Envelope, Vec<u8>), SendError> {
+    let protocol = DetrProtocol::for_kind(message.kind()).ok_or(SendError::NotSendable)?;
+    let envelope = Envelope::new(shared.next_nonce(), message);
+    let bytes = envelope.serialize().map_err(|e| SendError::TooLarge(e.to_string()))?;
+    Ok((protocol, envelope, bytes))
+}
+
+/// Queues `envelope` to every peer with a session on its protocol but `except`. Returns how many.
+pub(crate) fn relay(shared: &Shared, envelope: Envelope, except: Option<PeerId>) -> usize {
+    let Some(protocol) = DetrProtocol::for_kind(envelope.kind()) else { return 0 };
+    let Ok(bytes) = envelope.serialize() else { return 0 };
+    let priority = envelope.kind().default_priority();
+    let flow = shared.flow(protocol);
+    session_peers(shared, protocol)
+        .into_iter()
+        .filter(|p| Some(*p) != except)
+        .filter(|p| match flow.try_send(p, bytes.clone(), priority) {
+            Ok(()) => true,
+            Err(_) => {
+                shared.stats.count(protocol, crate::stats::Event::Dropped);
+                false
+            }
+        })
+        .count()
+}
+
+impl DetrP2pHandle {
+    /// This node's PeerId.
+    pub fn local_peer_id(&self) -> PeerId {
+        self.shared.local_peer
+    }
+
+    /// Sends `message` to `peer` on the protocol of its kind; returns its id.
+    pub fn send_message(&self, peer: &PeerId, message: Message) -> Result<MessageId, SendError> {
+        let priority = message.kind().default_priority();
+        let (protocol, envelope, bytes) = encode(&self.shared, message)?;
+        self.shared.first_sight(&envelope.id);
+        match self.shared.flow(protocol).try_send(peer, bytes, priority) {
+            Ok(()) => Ok(envelope.id),
+            Err(FlowError::UnknownPeer) => Err(SendError::NoSession(*peer)),
+            Err(FlowError::QueueFull { .. }) => Err(SendError::QueueFull(*peer)),
+        }
+    }
+
+    /// Sends `message` to every peer with a session on its protocol; returns its id and how
+    /// many peers it was queued for.
+    pub fn broadcast(&self, message: Message) -> Result<(MessageId, usize), SendError> {
+        let (_, envelope, _) = encode(&self.shared, message)?;
+        self.shared.first_sight(&envelope.id);
+        let id = envelope.id;
+        Ok((id, relay(&self.shared, envelope, None)))
+    }
+
+    /// Asks sc-network to connect `addr` (`/…/p2p/<peer>`) on every detr protocol.
+    pub fn connect_peer(&self, addr: Multiaddr) -> Result<(), String> {
+        let network = self.shared.network.get().ok_or("network not started")?;
+        for protocol in DetrProtocol::ALL {
+            network.add_peers_to_reserved_set(
+                self.shared.protocol_name(protocol),
+                [addr.clone()].into(),
+            )?;
+        }
+        Ok(())
+    }
+
+    /// Closes every detr stream with `peer`.
+    pub fn disconnect_peer(&self, peer: &PeerId) {
+        if let Some(network) = self.shared.network.get() {
+            for protocol in DetrProtocol::ALL {
+                network.disconnect_peer(*peer, self.shared.protocol_name(protocol));
+            }
+        }
+    }
+
+    /// New inbound messages of `kind` (de-duplicated), with the peer they came from. A
+    /// subscriber that falls more than 4096 messages behind misses the oldest.
+    pub fn subscribe(
+        &self,
+        kind: MessageKind,
+    ) -> impl Stream<Item = (PeerId, Envelope)> + Send + Unpin {
+        BroadcastStream::new(self.shared.inbound_tx.subscribe()).filter_map(move |item| {
+            futures::future::ready(item.ok().filter(|(_, e)| e.kind() == kind))
+        })
+    }
+
+    /// Counters per protocol.
+    pub fn stats(&self) -> Vec<ProtocolStats> {
+        DetrProtocol::ALL
+            .into_iter()
+            .map(|p| {
+                let q = self.shared.flow(p).queue_stats().total();
+                self.shared.stats.protocol(p, q.throttled, q.depth)
+            })
+            .collect()
+    }
+
+    /// Peers banned so far.
+    pub fn bans(&self) -> u64 {
+        self.shared.stats.bans()
+    }
+
+    /// Bridge messages delivered to subscribers so far.
+    pub fn bridge_deliveries(&self) -> u64 {
+        self.shared.stats.bridge_deliveries()
+    }
+
+    /// Every open stream.
+    pub fn sessions(&self) -> Vec<SessionSummary> {
+        let mut out: Vec<_> = self
+            .shared
+            .streams
+            .lock()
+            .iter()
+            .map(|((peer, protocol), s)| SessionSummary {
+                peer_id: peer.to_base58(),
+                protocol: protocol.as_str().into(),
+                established: s.is_established(),
+                generation: s.channel.lock().generation(),
+                age_secs: s.opened_at.elapsed().as_secs(),
+            })
+            .collect();
+        out.sort_by(|a, b| (&a.peer_id, &a.protocol).cmp(&(&b.peer_id, &b.protocol)));
+        out
+    }
+
+    /// Every peer with an open detr stream.
+    pub fn peers(&self) -> Vec<PeerSummary> {
+        let now = std::time::Instant::now();
+        let mut out: Vec<_> = streams_by_peer(&self.shared)
+            .into_iter()
+            .map(|(peer, streams)| {
+                let mut sessions: Vec<String> = streams
+                    .iter()
+                    .filter(|(_, s)| s.is_established())
+                    .map(|(p, _)| p.as_str().to_string())
+                    .collect();
+                sessions.sort();
+                PeerSummary {
+                    peer_id: peer.to_base58(),
+                    roles: streams.first().map_or(0, |(_, s)| s.roles),
+                    reputation: self
+                        .shared
+                        .registry
+                        .lock()
+                        .get_peer(&peer, now)
+                        .map_or(0, |i| i.reputation),
+                    sessions,
+                    best_block: self
+                        .shared
+                        .best_blocks
+                        .lock()
+                        .get(&peer)
+                        .map(|(n, h)| (*n, hex::encode(h))),
+                    queued: DetrProtocol::ALL
+                        .iter()
+                        .map(|p| self.shared.flow(*p).depth(&peer))
+                        .sum(),
+                }
+            })
+            .collect();
+        out.sort_by(|a, b| a.peer_id.cmp(&b.peer_id));
+        out
+    }
+}

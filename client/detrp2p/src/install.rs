@@ -1,0 +1,84 @@
+//! The two calls a node's service makes: [`install`] before `build_network`, [`spawn`] after.
+
+use std::sync::Arc;
+
+use sc_client_api::{BlockchainEvents, HeaderBackend};
+use sc_network::{
+    config::{FullNetworkConfiguration, NodeKeyConfig, Role, Secret},
+    service::{traits::NetworkService, NotificationMetrics},
+    NetworkBackend,
+};
+use sc_network_sync::SyncEventStream;
+use sc_transaction_pool_api::TransactionPool;
+use sp_core::traits::SpawnNamed;
+use sp_runtime::traits::Block as BlockT;
+use substrate_prometheus_endpoint::Registry;
+use zeroize::Zeroizing;
+
+use crate::{flows, DetrConfig, DetrP2pHandle, DetrP2pPrototype, Error};
+
+/// Creates the plugin and adds its four protocols to `net_config`.
+///
+/// Resolves the node key the network will use; a key that would be generated afresh is pinned
+/// so that the network and AEComms use the same identity.
+pub fn install<B: BlockT, N: NetworkBackend<B, B::Hash>>(
+    config: DetrConfig,
+    net_config: &mut FullNetworkConfiguration<B, B::Hash, N>,
+    genesis: B::Hash,
+    role: &Role,
+    metrics: NotificationMetrics,
+    registry: Option<&Registry>,
+) -> Result<DetrP2pPrototype, Error> {
+    let node_key = &mut net_config.network_config.node_key;
+    let keypair = node_key.clone().into_keypair().map_err(Error::NodeKey)?;
+    if matches!(node_key, NodeKeyConfig::Ed25519(Secret::New)) {
+        *node_key = NodeKeyConfig::Ed25519(Secret::Input(keypair.secret()));
+    }
+    let secret = Zeroizing::new(keypair.secret().to_bytes());
+    let local_peer = keypair.public().to_peer_id();
+    let mut genesis_bytes = [0u8; 32];
+    genesis_bytes.copy_from_slice(&genesis.as_ref()[..32]);
+    let roles = sc_network_common::role::Roles::from(role).bits();
+    let (prototype, configs) = DetrP2pPrototype::new::<B, N>(
+        config,
+        genesis_bytes,
+        roles,
+        secret,
+        local_peer,
+        metrics,
+        net_config.peer_store_handle(),
+        registry,
+    )?;
+    for cfg in configs {
+        net_config.add_notification_protocol(cfg);
+    }
+    Ok(prototype)
+}
+
+/// Starts the plugin and the flows of the node's blocks, finality and transactions.
+pub fn spawn<B, C, P, S>(
+    prototype: DetrP2pPrototype,
+    network: Arc<dyn NetworkService>,
+    sync: &S,
+    client: Arc<C>,
+    pool: Arc<P>,
+    spawner: impl SpawnNamed + Clone + 'static,
+) -> DetrP2pHandle
+where
+    B: BlockT,
+    C: BlockchainEvents<B> + HeaderBackend<B> + Send + Sync + 'static,
+    P: TransactionPool<Block = B> + 'static,
+    S: SyncEventStream + ?Sized,
+{
+    let handle = prototype.start(network, sync, spawner.clone());
+    let tasks: [(&'static str, futures::future::BoxFuture<'static, ()>); 4] = [
+        ("detr-blocks", Box::pin(flows::announce_blocks(handle.clone(), client.clone()))),
+        ("detr-finality", Box::pin(flows::broadcast_finality(handle.clone(), client.clone()))),
+        ("detr-tx-out", Box::pin(flows::propagate_transactions(handle.clone(), pool.clone()))),
+        ("detr-tx-in", Box::pin(flows::import_transactions(handle.clone(), pool, client))),
+    ];
+    for (name, task) in tasks {
+        spawner.spawn(name, Some("detr-p2p"), task);
+    }
+    handle
+}

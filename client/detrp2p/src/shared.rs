@@ -1,0 +1,152 @@
+//! State shared by the protocol workers, the per-peer senders and the handle.
+
+use std::{
+    collections::HashMap,
+    num::NonZeroUsize,
+    sync::{atomic::AtomicBool, atomic::AtomicU64, atomic::Ordering, Arc, OnceLock},
+    time::Instant,
+};
+
+use etrid_aecomms::{Channel, LocalIdentity};
+use etrid_p2p_dpeers::{PeerEvent, PeerRegistry, ReputationChange};
+use etrid_p2p_fluent::{FlowController, InboundLimiter};
+use etrid_protocol::{Envelope, MessageId};
+use lru::LruCache;
+use parking_lot::{Mutex, RwLock};
+use sc_network::{service::traits::NetworkService, types::ProtocolName, PeerId};
+use tokio::sync::{broadcast, Notify};
+
+use crate::{config::DetrConfig, protocols::DetrProtocol, stats::Stats, LOG_TARGET};
+
+/// Message ids remembered for de-duplication.
+const SEEN_CAPACITY: usize = 65_536;
+/// Inbound messages buffered per subscriber before it lags.
+const SUBSCRIBER_BUFFER: usize = 4096;
+/// Over-limit messages from a peer before it is reported as flooding.
+const FLOOD_AFTER: u32 = 100;
+
+/// One open detr stream (peer, protocol) and its AEComms channel.
+pub(crate) struct Stream {
+    /// The channel; locked only for seal/open, never across an await.
+    pub channel: Mutex<Channel>,
+    /// Set once the first session is established.
+    pub established: AtomicBool,
+    /// Woken when `established` is set.
+    pub on_established: Notify,
+    /// Roles the peer announced.
+    pub roles: u8,
+    /// When the stream opened.
+    pub opened_at: Instant,
+}
+
+impl Stream {
+    /// Whether the AEComms session is up.
+    pub fn is_established(&self) -> bool {
+        self.established.load(Ordering::Acquire)
+    }
+}
+
+/// Everything the plugin's tasks share.
+pub(crate) struct Shared {
+    pub local: LocalIdentity,
+    pub local_peer: PeerId,
+    pub genesis: [u8; 32],
+    pub config: RwLock<DetrConfig>,
+    pub flows: HashMap<DetrProtocol, FlowController<PeerId, Vec<u8>>>,
+    pub streams: Mutex<HashMap<(PeerId, DetrProtocol), Arc<Stream>>>,
+    pub registry: Mutex<PeerRegistry<PeerId>>,
+    pub inbound: InboundLimiter<(PeerId, DetrProtocol)>,
+    pub seen: Mutex<LruCache<MessageId, ()>>,
+    pub inbound_tx: broadcast::Sender<(PeerId, Envelope)>,
+    pub best_blocks: Mutex<HashMap<PeerId, (u64, [u8; 32])>>,
+    pub stats: Stats,
+    pub network: OnceLock<Arc<dyn NetworkService>>,
+    next_nonce: AtomicU64,
+}
+
+impl Shared {
+    pub fn new(
+        local: LocalIdentity,
+        local_peer: PeerId,
+        genesis: [u8; 32],
+        config: DetrConfig,
+        stats: Stats,
+    ) -> Self {
+        let flows = DetrProtocol::ALL
+            .into_iter()
+            .map(|p| (p, FlowController::new(config.flow.clone())))
+            .collect();
+        Self {
+            local,
+            local_peer,
+            genesis,
+            inbound: InboundLimiter::new(config.flow.inbound_rate_limit, FLOOD_AFTER),
+            registry: Mutex::new(PeerRegistry::new(config.peers)),
+            config: RwLock::new(config),
+            flows,
+            streams: Mutex::new(HashMap::new()),
+            seen: Mutex::new(LruCache::new(NonZeroUsize::new(SEEN_CAPACITY).expect("non-zero"))),
+            inbound_tx: broadcast::channel(SUBSCRIBER_BUFFER).0,
+            best_blocks: Mutex::new(HashMap::new()),
+            stats,
+            network: OnceLock::new(),
+            next_nonce: AtomicU64::new(rand::random()),
+        }
+    }
+
+    /// The flow controller of `protocol`.
+    pub fn flow(&self, protocol: DetrProtocol) -> &FlowController<PeerId, Vec<u8>> {
+        &self.flows[&protocol]
+    }
+
+    /// A nonce never used before by this node.
+    pub fn next_nonce(&self) -> u64 {
+        self.next_nonce.fetch_add(1, Ordering::Relaxed)
+    }
+
+    /// Records `id` as seen; `false` if it was seen before.
+    pub fn first_sight(&self, id: &MessageId) -> bool {
+        self.seen.lock().put(*id, ()).is_none()
+    }
+
+    /// The name of `protocol` on this chain.
+    pub fn protocol_name(&self, protocol: DetrProtocol) -> ProtocolName {
+        protocol.name(&self.genesis)
+    }
+
+    /// Applies a reputation change and carries out what follows: report to sc-network,
+    /// disconnect and ban below the threshold.
+    pub fn report(&self, peer: PeerId, change: ReputationChange) {
+        let events = {
+            let mut registry = self.registry.lock();
+            registry.update_reputation(&peer, change, Instant::now()).unwrap_or_default()
+        };
+        let Some(network) = self.network.get() else { return };
+        for event in events {
+            match event {
+                PeerEvent::Report { peer, change } => {
+                    network.report_peer(
+                        peer,
+                        sc_network::ReputationChange::new(change.value, change.reason),
+                    );
+                }
+                PeerEvent::Disconnect { peer, reason } => {
+                    log::info!(target: LOG_TARGET, "disconnecting {peer}: {reason}");
+                    for protocol in DetrProtocol::ALL {
+                        network.disconnect_peer(peer, self.protocol_name(protocol));
+                    }
+                }
+                PeerEvent::Banned { peer, until } => {
+                    log::warn!(
+                        target: LOG_TARGET,
+                        "banned {peer} for {:?}: {}",
+                        until.saturating_duration_since(Instant::now()),
+                        change.reason
+                    );
+                    self.stats.banned(change.reason);
+                }
+                PeerEvent::Unbanned { .. } => {}
+            }
+        }
+    }
+}

@@ -1,0 +1,229 @@
+//! Counters of the plugin, kept as atomics (for `detr_stats`) and mirrored to Prometheus
+//! (`substrate_detr_*`) when the node has a registry.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use serde::{Deserialize, Serialize};
+use substrate_prometheus_endpoint::{
+    register, CounterVec, GaugeVec, Opts, PrometheusError, Registry, U64,
+};
+
+use crate::protocols::DetrProtocol;
+
+/// What is counted per protocol.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Event {
+    /// A message sealed and sent.
+    Sent,
+    /// A message received, opened, decoded and new.
+    Received,
+    /// A message not delivered (queue full, shed, peer gone, over the inbound limit).
+    Dropped,
+    /// A message already seen.
+    Duplicate,
+    /// An AEComms handshake completed.
+    Handshake,
+    /// An AEComms handshake refused.
+    HandshakeFailure,
+    /// A frame that failed authentication or was replayed.
+    DecryptFailure,
+    /// A frame that did not decode.
+    DecodeError,
+}
+
+const EVENTS: [Event; 8] = [
+    Event::Sent,
+    Event::Received,
+    Event::Dropped,
+    Event::Duplicate,
+    Event::Handshake,
+    Event::HandshakeFailure,
+    Event::DecryptFailure,
+    Event::DecodeError,
+];
+
+impl Event {
+    fn label(self) -> &'static str {
+        match self {
+            Event::Sent => "sent",
+            Event::Received => "received",
+            Event::Dropped => "dropped",
+            Event::Duplicate => "duplicate",
+            Event::Handshake => "handshake",
+            Event::HandshakeFailure => "handshake_failure",
+            Event::DecryptFailure => "decrypt_failure",
+            Event::DecodeError => "decode_error",
+        }
+    }
+}
+
+/// Counters of one protocol, as `detr_stats` reports them.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ProtocolStats {
+    /// Protocol (`block`, `tx`, `consensus`, `bridge`).
+    pub protocol: String,
+    /// Messages sealed and sent.
+    pub sent: u64,
+    /// New messages received.
+    pub received: u64,
+    /// Messages not delivered.
+    pub dropped: u64,
+    /// Messages that waited for a rate limit token.
+    pub throttled: u64,
+    /// Duplicates ignored.
+    pub duplicates: u64,
+    /// AEComms handshakes completed.
+    pub handshakes: u64,
+    /// AEComms handshakes refused.
+    pub handshake_failures: u64,
+    /// Frames failing authentication or replayed.
+    pub decrypt_failures: u64,
+    /// Frames that did not decode.
+    pub decode_errors: u64,
+    /// Open sessions.
+    pub sessions: u64,
+    /// Messages queued now.
+    pub queued: u64,
+}
+
+struct Metrics {
+    events: CounterVec<U64>,
+    sessions: GaugeVec<U64>,
+    bans: CounterVec<U64>,
+    bridge_deliveries: CounterVec<U64>,
+}
+
+impl Metrics {
+    fn register(registry: &Registry) -> Result<Self, PrometheusError> {
+        Ok(Self {
+            events: register(
+                CounterVec::new(
+                    Opts::new("substrate_detr_events_total", "DETR P2P message and session events"),
+                    &["protocol", "event"],
+                )?,
+                registry,
+            )?,
+            sessions: register(
+                GaugeVec::new(
+                    Opts::new("substrate_detr_sessions", "Open AEComms sessions"),
+                    &["protocol"],
+                )?,
+                registry,
+            )?,
+            bans: register(
+                CounterVec::new(
+                    Opts::new("substrate_detr_bans_total", "Peers banned by DETR P2P"),
+                    &["reason"],
+                )?,
+                registry,
+            )?,
+            bridge_deliveries: register(
+                CounterVec::new(
+                    Opts::new(
+                        "substrate_detr_bridge_deliveries_total",
+                        "Bridge messages delivered to subscribers",
+                    ),
+                    &["source_chain"],
+                )?,
+                registry,
+            )?,
+        })
+    }
+}
+
+#[derive(Default)]
+struct Counters {
+    events: [AtomicU64; EVENTS.len()],
+    sessions: AtomicU64,
+}
+
+/// All counters of the plugin.
+pub struct Stats {
+    protocols: [Counters; 4],
+    bans: AtomicU64,
+    bridge_deliveries: AtomicU64,
+    metrics: Option<Metrics>,
+}
+
+fn index(protocol: DetrProtocol) -> usize {
+    DetrProtocol::ALL.iter().position(|p| *p == protocol).expect("one of ALL")
+}
+
+impl Stats {
+    /// Counters, mirrored to `registry` if given.
+    pub fn new(registry: Option<&Registry>) -> Result<Self, PrometheusError> {
+        Ok(Self {
+            protocols: Default::default(),
+            bans: AtomicU64::new(0),
+            bridge_deliveries: AtomicU64::new(0),
+            metrics: registry.map(Metrics::register).transpose()?,
+        })
+    }
+
+    /// Counts `event` on `protocol`.
+    pub fn count(&self, protocol: DetrProtocol, event: Event) {
+        let i = EVENTS.iter().position(|e| *e == event).expect("one of EVENTS");
+        self.protocols[index(protocol)].events[i].fetch_add(1, Ordering::Relaxed);
+        if let Some(m) = &self.metrics {
+            m.events.with_label_values(&[protocol.as_str(), event.label()]).inc();
+        }
+    }
+
+    /// Sets the number of open sessions of `protocol`.
+    pub fn set_sessions(&self, protocol: DetrProtocol, n: u64) {
+        self.protocols[index(protocol)].sessions.store(n, Ordering::Relaxed);
+        if let Some(m) = &self.metrics {
+            m.sessions.with_label_values(&[protocol.as_str()]).set(n);
+        }
+    }
+
+    /// Counts a ban.
+    pub fn banned(&self, reason: &str) {
+        self.bans.fetch_add(1, Ordering::Relaxed);
+        if let Some(m) = &self.metrics {
+            m.bans.with_label_values(&[reason]).inc();
+        }
+    }
+
+    /// Counts a bridge message handed to subscribers.
+    pub fn bridge_delivered(&self, source_chain: u32) {
+        self.bridge_deliveries.fetch_add(1, Ordering::Relaxed);
+        if let Some(m) = &self.metrics {
+            m.bridge_deliveries.with_label_values(&[&source_chain.to_string()]).inc();
+        }
+    }
+
+    /// Bans so far.
+    pub fn bans(&self) -> u64 {
+        self.bans.load(Ordering::Relaxed)
+    }
+
+    /// Bridge deliveries so far.
+    pub fn bridge_deliveries(&self) -> u64 {
+        self.bridge_deliveries.load(Ordering::Relaxed)
+    }
+
+    /// The counters of `protocol`; `throttled` and `queued` come from its flow controller.
+    pub fn protocol(&self, protocol: DetrProtocol, throttled: u64, queued: u64) -> ProtocolStats {
+        let c = &self.protocols[index(protocol)];
+        let get = |e: Event| {
+            c.events[EVENTS.iter().position(|x| *x == e).expect("one of EVENTS")]
+                .load(Ordering::Relaxed)
+        };
+        ProtocolStats {
+            protocol: protocol.as_str().into(),
+            sent: get(Event::Sent),
+            received: get(Event::Received),
+            dropped: get(Event::Dropped),
+            throttled,
+            duplicates: get(Event::Duplicate),
+            handshakes: get(Event::Handshake),
+            handshake_failures: get(Event::HandshakeFailure),
+            decrypt_failures: get(Event::DecryptFailure),
+            decode_errors: get(Event::DecodeError),
+            sessions: c.sessions.load(Ordering::Relaxed),
+            queued,
+        }
+    }
+}

@@ -1,0 +1,194 @@
+//! `detr_*` JSON-RPC methods: inspection of peers, sessions and counters, and bridge messages.
+//! `detr_sendBridgeMessage` is unsafe (refused under `--rpc-methods safe` on a public RPC).
+
+use detrp2p::{DetrP2pHandle, PeerSummary, ProtocolStats, SessionSummary};
+use etrid_protocol::{limits::MAX_PAYLOAD_SIZE, BridgeMessage, ChainId, Message, MessageKind};
+use futures::StreamExt;
+use jsonrpsee::{
+    core::{async_trait, RpcResult, SubscriptionResult},
+    proc_macros::rpc,
+    types::{error::INVALID_PARAMS_CODE, ErrorObject, ErrorObjectOwned},
+    Extensions, PendingSubscriptionSink, SubscriptionMessage,
+};
+use serde::{Deserialize, Serialize};
+
+/// The chain id FlareChain uses as the source of bridge messages it originates.
+pub const FLARECHAIN_CHAIN_ID: ChainId = 0;
+
+/// `detr_stats`.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StatsResponse {
+    /// Counters per protocol.
+    pub protocols: Vec<ProtocolStats>,
+    /// Peers banned so far.
+    pub bans: u64,
+    /// Bridge messages delivered to subscribers.
+    pub bridge_deliveries: u64,
+}
+
+/// `detr_sendBridgeMessage`'s answer.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BridgeSent {
+    /// Message id (hex).
+    pub id: String,
+    /// Peers it was queued for.
+    pub peers: usize,
+}
+
+/// One bridge message, as `detr_subscribeBridgeMessages` streams it.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct BridgeEvent {
+    /// Message id (hex).
+    pub id: String,
+    /// Peer it came from.
+    pub from: String,
+    /// Source chain.
+    pub source_chain: ChainId,
+    /// Destination chain.
+    pub destination_chain: ChainId,
+    /// Sequence number on the source chain.
+    pub nonce: u64,
+    /// Payload (hex, 0x-prefixed).
+    pub payload: String,
+}
+
+/// The `detr_*` methods.
+#[rpc(client, server)]
+pub trait DetrApi {
+    /// Peers with open detr streams: id, roles, reputation, sessions, best block, queue depth.
+    #[method(name = "detr_peers")]
+    fn peers(&self) -> RpcResult<Vec<PeerSummary>>;
+
+    /// Counters per protocol, bans and bridge deliveries.
+    #[method(name = "detr_stats")]
+    fn stats(&self) -> RpcResult<StatsResponse>;
+
+    /// Every open stream and its AEComms session.
+    #[method(name = "detr_sessions")]
+    fn sessions(&self) -> RpcResult<Vec<SessionSummary>>;
+
+    /// Sends a bridge message (hex payload) to every peer; it is relayed and delivered once per
+    /// node. Unsafe.
+    #[method(name = "detr_sendBridgeMessage", with_extensions)]
+    fn send_bridge_message(
+        &self,
+        destination_chain: ChainId,
+        nonce: u64,
+        payload: String,
+    ) -> RpcResult<BridgeSent>;
+
+    /// Bridge messages received from peers.
+    #[subscription(
+        name = "detr_subscribeBridgeMessages" => "detr_bridgeMessage",
+        unsubscribe = "detr_unsubscribeBridgeMessages",
+        item = BridgeEvent
+    )]
+    async fn subscribe_bridge_messages(&self) -> SubscriptionResult;
+}
+
+/// The `detr_*` methods over a running plugin.
+pub struct Detr {
+    handle: DetrP2pHandle,
+}
+
+impl Detr {
+    /// Methods over `handle`.
+    pub fn new(handle: DetrP2pHandle) -> Self {
+        Self { handle }
+    }
+}
+
+fn invalid_params(message: String) -> ErrorObjectOwned {
+    ErrorObject::owned(INVALID_PARAMS_CODE, message, None::<()>)
+}
+
+/// Parses a `0x`-prefixed (or bare) hex payload within the size limit.
+pub fn parse_payload(payload: &str) -> Result<Vec<u8>, ErrorObjectOwned> {
+    let bytes = hex::decode(payload.trim_start_matches("0x"))
+        .map_err(|e| invalid_params(format!("payload: malformed hex ({e})")))?;
+    if bytes.len() > MAX_PAYLOAD_SIZE {
+        return Err(invalid_params(format!(
+            "payload: {} bytes is over the limit of {MAX_PAYLOAD_SIZE} bytes",
+            bytes.len()
+        )));
+    }
+    Ok(bytes)
+}
+
+#[async_trait]
+impl DetrApiServer for Detr {
+    fn peers(&self) -> RpcResult<Vec<PeerSummary>> {
+        Ok(self.handle.peers())
+    }
+
+    fn stats(&self) -> RpcResult<StatsResponse> {
+        Ok(StatsResponse {
+            protocols: self.handle.stats(),
+            bans: self.handle.bans(),
+            bridge_deliveries: self.handle.bridge_deliveries(),
+        })
+    }
+
+    fn sessions(&self) -> RpcResult<Vec<SessionSummary>> {
+        Ok(self.handle.sessions())
+    }
+
+    fn send_bridge_message(
+        &self,
+        ext: &Extensions,
+        destination_chain: ChainId,
+        nonce: u64,
+        payload: String,
+    ) -> RpcResult<BridgeSent> {
+        sc_rpc_api::check_if_safe(ext)?;
+        let payload = parse_payload(&payload)?;
+        let message = Message::Bridge(BridgeMessage {
+            source_chain: FLARECHAIN_CHAIN_ID,
+            destination_chain,
+            nonce,
+            payload,
+        });
+        let (id, peers) =
+            self.handle.broadcast(message).map_err(|e| invalid_params(e.to_string()))?;
+        Ok(BridgeSent { id: format!("0x{}", hex::encode(id)), peers })
+    }
+
+    async fn subscribe_bridge_messages(
+        &self,
+        pending: PendingSubscriptionSink,
+    ) -> SubscriptionResult {
+        let mut inbound = self.handle.subscribe(MessageKind::Bridge);
+        let sink = pending.accept().await?;
+        while let Some((peer, envelope)) = inbound.next().await {
+            let Message::Bridge(bridge) = envelope.message else { continue };
+            let event = BridgeEvent {
+                id: format!("0x{}", hex::encode(envelope.id)),
+                from: peer.to_base58(),
+                source_chain: bridge.source_chain,
+                destination_chain: bridge.destination_chain,
+                nonce: bridge.nonce,
+                payload: format!("0x{}", hex::encode(&bridge.payload)),
+            };
+            if sink.send(SubscriptionMessage::from_json(&event)?).await.is_err() {
+                break;
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn payload_errors_say_what_is_wrong() {
+        assert_eq!(parse_payload("0x0102").unwrap(), vec![1, 2]);
+        assert!(parse_payload("0xzz").unwrap_err().message().contains("malformed hex"));
+        let big = format!("0x{}", "00".repeat(MAX_PAYLOAD_SIZE + 1));
+        assert!(parse_payload(&big).unwrap_err().message().contains("over the limit"));
+    }
+}

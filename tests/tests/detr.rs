@@ -1,0 +1,132 @@
+//! DETR P2P end to end: three `--chain local` validators on 127.0.0.1, on both backends.
+
+use std::time::Duration;
+
+use flarechain_tests::{LocalNetwork, TestNode};
+use jsonrpsee::{
+    core::client::{Subscription, SubscriptionClientT},
+    rpc_params,
+    ws_client::WsClientBuilder,
+};
+use serde_json::Value;
+
+const PROTOCOLS: [&str; 4] = ["block", "consensus", "bridge", "tx"];
+
+/// Waits until `node` has established sessions on all four protocols with `peers` peers.
+async fn wait_sessions(node: &mut TestNode, peers: usize) {
+    node.wait_for(
+        "AEComms sessions on all four protocols",
+        Duration::from_secs(90),
+        |rpc| async move {
+            let sessions = rpc.call("detr_sessions", rpc_params![]).await?;
+            let established =
+                sessions.as_array()?.iter().filter(|s| s["established"] == true).count();
+            (established >= peers * PROTOCOLS.len()).then_some(())
+        },
+    )
+    .await;
+}
+
+fn stat(stats: &Value, protocol: &str, field: &str) -> u64 {
+    stats["protocols"]
+        .as_array()
+        .and_then(|ps| ps.iter().find(|p| p["protocol"] == protocol))
+        .and_then(|p| p[field].as_u64())
+        .unwrap_or(0)
+}
+
+async fn detr_network(backend: &str) {
+    let mut net = LocalNetwork::start(&["--network-backend", backend]).await;
+    net.wait_peers(2, Duration::from_secs(90)).await;
+    for node in &mut net.nodes {
+        wait_sessions(node, 2).await;
+    }
+
+    // Every node sees both others with sessions on all four protocols.
+    for node in &net.nodes {
+        let peers = node.rpc().call("detr_peers", rpc_params![]).await.expect("detr_peers");
+        let peers = peers.as_array().expect("a list");
+        assert_eq!(peers.len(), 2, "{}: {peers:?}", node.config.name);
+        for peer in peers {
+            let sessions: Vec<_> =
+                peer["sessions"].as_array().unwrap().iter().map(|s| s.as_str().unwrap()).collect();
+            assert_eq!(sessions, ["block", "bridge", "consensus", "tx"], "{}", node.config.name);
+        }
+    }
+
+    // A bridge message sent on Alice reaches Bob and Charlie exactly once.
+    let mut subscriptions = Vec::new();
+    for node in &net.nodes[1..] {
+        let ws = WsClientBuilder::default()
+            .build(format!("ws://127.0.0.1:{}", node.rpc_port))
+            .await
+            .expect("ws connection");
+        let sub: Subscription<Value> = ws
+            .subscribe(
+                "detr_subscribeBridgeMessages",
+                rpc_params![],
+                "detr_unsubscribeBridgeMessages",
+            )
+            .await
+            .expect("subscription");
+        subscriptions.push((ws, sub, node.config.name.clone()));
+    }
+    let sent = net.nodes[0]
+        .rpc()
+        .call("detr_sendBridgeMessage", rpc_params![7u32, 42u64, "0xdeadbeef"])
+        .await
+        .expect("detr_sendBridgeMessage");
+    assert_eq!(sent["peers"], 2, "queued for Bob and Charlie: {sent}");
+    for (_ws, sub, name) in &mut subscriptions {
+        let first = tokio::time::timeout(Duration::from_secs(30), sub.next())
+            .await
+            .unwrap_or_else(|_| panic!("{name} got no bridge message"))
+            .expect("stream open")
+            .expect("valid event");
+        assert_eq!(first["payload"], "0xdeadbeef");
+        assert_eq!(
+            (first["destinationChain"].as_u64(), first["nonce"].as_u64()),
+            (Some(7), Some(42))
+        );
+        assert_eq!(first["id"], sent["id"]);
+        let again = tokio::time::timeout(Duration::from_secs(5), sub.next()).await;
+        assert!(again.is_err(), "{name} received the bridge message twice: {again:?}");
+    }
+
+    // Blocks and finality flow over detr; Prometheus agrees with detr_stats.
+    net.wait_finalized(3, Duration::from_secs(120)).await;
+    for node in &net.nodes {
+        let stats = node.rpc().call("detr_stats", rpc_params![]).await.expect("detr_stats");
+        let name = &node.config.name;
+        assert!(stat(&stats, "block", "received") > 0, "{name}: no block announces: {stats}");
+        assert!(stat(&stats, "consensus", "received") > 0, "{name}: no finality messages: {stats}");
+        assert_eq!(stat(&stats, "block", "decryptFailures"), 0, "{name}: {stats}");
+        assert_eq!(stats["bans"], 0, "{name}: {stats}");
+        for protocol in PROTOCOLS {
+            assert_eq!(stat(&stats, protocol, "sessions"), 2, "{name} {protocol}: {stats}");
+            let gauge = node.metric(&format!("substrate_detr_sessions{{protocol=\"{protocol}\""));
+            assert_eq!(gauge, Some(2.0), "{name}: Prometheus sessions gauge of {protocol}");
+        }
+        let bridge_rx =
+            node.metric("substrate_detr_events_total{event=\"received\",protocol=\"bridge\"");
+        if name != "alice" {
+            assert_eq!(stat(&stats, "bridge", "received"), 1, "{name}: {stats}");
+            assert_eq!(bridge_rx, Some(1.0), "{name}: Prometheus bridge received");
+        }
+        let peers = node.rpc().call("detr_peers", rpc_params![]).await.unwrap();
+        assert!(
+            peers.as_array().unwrap().iter().all(|p| p["bestBlock"].is_array()),
+            "{name}: best blocks of peers are tracked: {peers}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn detr_sessions_bridge_and_blocks_litep2p() {
+    detr_network("litep2p").await;
+}
+
+#[tokio::test]
+async fn detr_sessions_bridge_and_blocks_libp2p() {
+    detr_network("libp2p").await;
+}
