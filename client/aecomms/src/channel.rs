@@ -87,7 +87,7 @@ impl Channel {
         verify(&self.local, &self.binding, remote)?;
         let reply = if self.pending.is_none() { Some(self.start_handshake()) } else { None };
         let pending = self.pending.as_ref().expect("a handshake is pending here");
-        let session = match pending.complete(&self.local, &self.binding, remote, now) {
+        let session = match pending.derive_session(&self.local, &self.binding, remote, now) {
             Ok(session) => session,
             Err(e) => {
                 if reply.is_some() {

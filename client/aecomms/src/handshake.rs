@@ -72,14 +72,24 @@ impl Handshake {
         remote: &HandshakeMessage,
         now: std::time::Instant,
     ) -> Result<Session, AeError> {
+        verify(local, binding, remote)?;
+        self.derive_session(local, binding, remote, now)
+    }
+
+    /// Derives the session from a handshake the caller has already [`verify`]-ed.
+    pub(crate) fn derive_session(
+        &self,
+        local: &LocalIdentity,
+        binding: &Binding,
+        remote: &HandshakeMessage,
+        now: std::time::Instant,
+    ) -> Result<Session, AeError> {
         if remote.generation != self.generation() {
             return Err(AeError::UnexpectedGeneration {
                 got: remote.generation,
                 expected: self.generation(),
             });
         }
-        verify(local, binding, remote)?;
-
         let shared = self.ephemeral.diffie_hellman(&PublicKey::from(remote.ephemeral_public));
         if !shared.was_contributory() {
             return Err(AeError::LowOrderKey);
