@@ -3,7 +3,7 @@
 #   make run     a --dev node on ws://127.0.0.1:9944
 #   make test    every test of the project (setup and build included)
 #   make bench   benchmarks, printed as ratios against a baseline of the same run
-#   make lint    rustfmt, clippy on the fast crates
+#   make lint    rustfmt, clippy on the fast crates and the plugin crates
 SHELL := bash
 .SHELLFLAGS := -eu -o pipefail -c
 
@@ -21,6 +21,8 @@ export FLARECHAIN_NODE ?= $(NODE)
 # The crates that build without polkadot-sdk: quick to test.
 PURE_CRATES := etrid-protocol etrid-aecomms etrid-p2p-fluent etrid-p2p-dpeers etrid-p2p-stored
 TEST_CRATES := flarechain-tests detr-bench-report
+# The plugin crates that need polkadot-sdk (checked against the release build's dependencies).
+SDK_CRATES := detrp2p detrp2p-rpc
 
 .PHONY: setup build run test test-unit test-e2e fuzz-smoke bench lint fmt
 
@@ -51,6 +53,7 @@ bench: setup
 lint:
 	cargo fmt --all -- --check
 	cargo clippy --locked --all-targets $(addprefix -p ,$(PURE_CRATES) $(TEST_CRATES)) -- -D warnings
+	cargo clippy --release --locked --all-targets $(addprefix -p ,$(SDK_CRATES)) -- -D warnings
 
 fmt:
 	cargo fmt --all

@@ -75,7 +75,7 @@ pub struct TestNode {
     pub prometheus_port: u16,
     child: Child,
     log_path: PathBuf,
-    _dir: tempfile::TempDir,
+    dir: tempfile::TempDir,
 }
 
 impl TestNode {
@@ -89,46 +89,22 @@ impl TestNode {
         );
         let dir = tempfile::tempdir().expect("a temporary directory");
         let log_path = dir.path().join("node.log");
-        let log = fs::File::create(&log_path).expect("a log file");
         let (p2p_port, rpc_port, prometheus_port) = (free_port(), free_port(), free_port());
+        let child = spawn(&config, dir.path(), &log_path, [p2p_port, rpc_port, prometheus_port]);
+        Self { config, p2p_port, rpc_port, prometheus_port, child, log_path, dir: dir }
+    }
 
-        let mut cmd = Command::new(&binary);
-        cmd.arg("--chain")
-            .arg(&config.chain)
-            .arg("--base-path")
-            .arg(dir.path().join("data"))
-            .arg("--listen-addr")
-            .arg(format!("/ip4/127.0.0.1/tcp/{p2p_port}"))
-            .arg("--rpc-port")
-            .arg(rpc_port.to_string())
-            .arg("--prometheus-port")
-            .arg(prometheus_port.to_string())
-            .args([
-                "--no-mdns",
-                "--no-telemetry",
-                "--rpc-cors",
-                "all",
-                "--unsafe-force-node-key-generation",
-            ])
-            .arg("--name")
-            .arg(&config.name);
-        if let Some(flag) = &config.key_flag {
-            cmd.arg(flag);
-        }
-        if let Some(key) = &config.node_key {
-            cmd.arg("--node-key").arg(key);
-        }
-        if !config.bootnodes.is_empty() {
-            cmd.arg("--bootnodes").args(&config.bootnodes);
-        }
-        cmd.args(&config.extra_args);
-        let child = cmd
-            .stdout(log.try_clone().expect("log handle"))
-            .stderr(log)
-            .stdin(Stdio::null())
-            .spawn()
-            .unwrap_or_else(|e| panic!("cannot start {}: {e}", binary.display()));
-        Self { config, p2p_port, rpc_port, prometheus_port, child, log_path, _dir: dir }
+    /// Stops the node and starts it again with the same ports and base path (the log goes on).
+    pub fn restart(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let ports = [self.p2p_port, self.rpc_port, self.prometheus_port];
+        self.child = spawn(&self.config, self.dir.path(), &self.log_path, ports);
+    }
+
+    /// Whether the node's log contains `text`.
+    pub fn log_contains(&self, text: &str) -> bool {
+        fs::read_to_string(&self.log_path).is_ok_and(|log| log.contains(text))
     }
 
     /// A JSON-RPC client for this node.
@@ -220,6 +196,52 @@ impl Drop for TestNode {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// Spawns the node process of `config` in `dir`, appending its output to `log_path`.
+fn spawn(
+    config: &NodeConfig,
+    dir: &Path,
+    log_path: &Path,
+    [p2p, rpc, prometheus]: [u16; 3],
+) -> Child {
+    let binary = node_binary();
+    let log = fs::OpenOptions::new().create(true).append(true).open(log_path).expect("a log file");
+    let mut cmd = Command::new(&binary);
+    cmd.arg("--chain")
+        .arg(&config.chain)
+        .arg("--base-path")
+        .arg(dir.join("data"))
+        .arg("--listen-addr")
+        .arg(format!("/ip4/127.0.0.1/tcp/{p2p}"))
+        .arg("--rpc-port")
+        .arg(rpc.to_string())
+        .arg("--prometheus-port")
+        .arg(prometheus.to_string())
+        .args([
+            "--no-mdns",
+            "--no-telemetry",
+            "--rpc-cors",
+            "all",
+            "--unsafe-force-node-key-generation",
+        ])
+        .arg("--name")
+        .arg(&config.name);
+    if let Some(flag) = &config.key_flag {
+        cmd.arg(flag);
+    }
+    if let Some(key) = &config.node_key {
+        cmd.arg("--node-key").arg(key);
+    }
+    if !config.bootnodes.is_empty() {
+        cmd.arg("--bootnodes").args(&config.bootnodes);
+    }
+    cmd.args(&config.extra_args);
+    cmd.stdout(log.try_clone().expect("log handle"))
+        .stderr(log)
+        .stdin(Stdio::null())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot start {}: {e}", binary.display()))
 }
 
 fn tail(path: &Path, lines: usize) -> String {

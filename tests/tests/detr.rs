@@ -119,6 +119,22 @@ async fn detr_network(backend: &str) {
             "{name}: best blocks of peers are tracked: {peers}"
         );
     }
+
+    // Restart Bob (after the peer cache was flushed, every 10 s): the cache comes back from
+    // disk, sessions re-establish with fresh keys (generation 0 again), finality goes on.
+    tokio::time::sleep(Duration::from_secs(11)).await;
+    let bob = &mut net.nodes[1];
+    bob.restart();
+    wait_sessions(bob, 2).await;
+    assert!(
+        bob.log_contains("peer cache reloaded: 2 peers"),
+        "Bob reloads his peer cache:\n{}",
+        bob.log_tail()
+    );
+    let sessions = bob.rpc().call("detr_sessions", rpc_params![]).await.unwrap();
+    assert!(sessions.as_array().unwrap().iter().all(|s| s["generation"] == 0), "{sessions}");
+    let finalized = net.nodes[0].rpc().finalized_number().await.unwrap_or(0);
+    net.wait_finalized(finalized + 2, Duration::from_secs(120)).await;
 }
 
 #[tokio::test]

@@ -98,13 +98,15 @@ where
             let best = client.info().best_hash;
             match pool.submit_one(best, TransactionSource::External, xt).await {
                 Ok(_) => handle.report_peer(peer, ReputationChange::GOOD_TRANSACTION),
-                Err(e) => match e.into_pool_error() {
-                    Ok(sc_transaction_pool_api::error::Error::InvalidTransaction(_)) => {
-                        handle.report_peer(peer, ReputationChange::BAD_TRANSACTION)
+                Err(e) => {
+                    // Only invalid transactions cost the sender; already known, outdated or a
+                    // full pool are nobody's fault.
+                    if let Ok(sc_transaction_pool_api::error::Error::InvalidTransaction(_)) =
+                        e.into_pool_error()
+                    {
+                        handle.report_peer(peer, ReputationChange::BAD_TRANSACTION);
                     }
-                    // Already known, outdated, pool full: nobody's fault.
-                    _ => {}
-                },
+                }
             }
         }
     }

@@ -39,12 +39,14 @@ pub fn install<B: BlockT, N: NetworkBackend<B, B::Hash>>(
     let mut genesis_bytes = [0u8; 32];
     genesis_bytes.copy_from_slice(&genesis.as_ref()[..32]);
     let roles = sc_network_common::role::Roles::from(role).bits();
+    let cache_dir = net_config.network_config.net_config_path.clone();
     let (prototype, configs) = DetrP2pPrototype::new::<B, N>(
         config,
         genesis_bytes,
         roles,
         secret,
         local_peer,
+        cache_dir.as_deref(),
         metrics,
         net_config.peer_store_handle(),
         registry,

@@ -16,6 +16,7 @@ pub mod install;
 pub mod protocols;
 pub mod stats;
 
+mod peer_cache;
 mod sender;
 mod shared;
 mod worker;
@@ -79,6 +80,7 @@ impl DetrP2pPrototype {
         roles: u8,
         node_key: Zeroizing<[u8; 32]>,
         local_peer: PeerId,
+        cache_dir: Option<&std::path::Path>,
         metrics: NotificationMetrics,
         peer_store: Arc<dyn PeerStoreProvider>,
         registry: Option<&Registry>,
@@ -108,7 +110,9 @@ impl DetrP2pPrototype {
         }
         let local = LocalIdentity::from_seed(&node_key, local_peer.to_bytes());
         let stats = stats::Stats::new(registry)?;
-        let shared = Arc::new(shared::Shared::new(local, local_peer, genesis, config, stats));
+        let cache = cache_dir.map(|dir| peer_cache::open(dir, &node_key));
+        let shared =
+            Arc::new(shared::Shared::new(local, local_peer, genesis, config, stats, cache));
         Ok((Self { services, handshake, shared }, configs))
     }
 
@@ -120,6 +124,14 @@ impl DetrP2pPrototype {
         spawner: impl SpawnNamed + Clone + 'static,
     ) -> DetrP2pHandle {
         let _ = self.shared.network.set(network);
+        if let Some(cache) = self.shared.peer_cache.clone() {
+            let flusher = etrid_p2p_stored::run_flusher(
+                cache,
+                peer_cache::FLUSH_EVERY,
+                futures::future::pending(),
+            );
+            spawner.spawn("detr-peer-cache", Some("detr-p2p"), Box::pin(flusher));
+        }
         for (protocol, service) in self.services {
             let worker = worker::Worker {
                 protocol,

@@ -10,6 +10,7 @@ use std::{
 use etrid_aecomms::{Channel, LocalIdentity};
 use etrid_p2p_dpeers::{PeerEvent, PeerRegistry, ReputationChange};
 use etrid_p2p_fluent::{FlowController, InboundLimiter};
+use etrid_p2p_stored::{ConnectionKind, PeerCache, PeerData, PeerSource};
 use etrid_protocol::{Envelope, MessageId};
 use lru::LruCache;
 use parking_lot::{Mutex, RwLock};
@@ -61,6 +62,7 @@ pub(crate) struct Shared {
     pub best_blocks: Mutex<HashMap<PeerId, (u64, [u8; 32])>>,
     pub stats: Stats,
     pub network: OnceLock<Arc<dyn NetworkService>>,
+    pub peer_cache: Option<Arc<PeerCache>>,
     next_nonce: AtomicU64,
 }
 
@@ -71,6 +73,7 @@ impl Shared {
         genesis: [u8; 32],
         config: DetrConfig,
         stats: Stats,
+        peer_cache: Option<Arc<PeerCache>>,
     ) -> Self {
         let flows = DetrProtocol::ALL
             .into_iter()
@@ -90,6 +93,7 @@ impl Shared {
             best_blocks: Mutex::new(HashMap::new()),
             stats,
             network: OnceLock::new(),
+            peer_cache,
             next_nonce: AtomicU64::new(rand::random()),
         }
     }
@@ -107,6 +111,19 @@ impl Shared {
     /// Records `id` as seen; `false` if it was seen before.
     pub fn first_sight(&self, id: &MessageId) -> bool {
         self.seen.lock().put(*id, ()).is_none()
+    }
+
+    /// Notes a connection change of `peer` in the peer cache.
+    pub fn remember(&self, peer: &PeerId, kind: ConnectionKind, inbound: bool) {
+        let Some(cache) = &self.peer_cache else { return };
+        let id = peer.to_base58();
+        if kind == ConnectionKind::Connected {
+            let reputation =
+                self.registry.lock().get_peer(peer, Instant::now()).map_or(0, |i| i.reputation);
+            let source = if inbound { PeerSource::Inbound } else { PeerSource::Bootnode };
+            cache.store_peer(&id, PeerData { addresses: Vec::new(), source, reputation });
+        }
+        cache.record_connection(&id, kind);
     }
 
     /// The name of `protocol` on this chain.

@@ -7,6 +7,7 @@ use codec::{Decode, Encode};
 use etrid_aecomms::{AeError, Binding, Channel, HandshakeMessage, RemoteIdentity};
 use etrid_p2p_dpeers::ReputationChange;
 use etrid_p2p_fluent::InboundVerdict;
+use etrid_p2p_stored::ConnectionKind;
 use etrid_protocol::{Envelope, Message, Protocol};
 use futures::{FutureExt, Stream as FutStream, StreamExt};
 use sc_network::{
@@ -114,8 +115,8 @@ impl Worker {
                     ValidationResult::Reject
                 });
             }
-            NotificationEvent::NotificationStreamOpened { peer, handshake, .. } => {
-                self.on_opened(peer, &handshake);
+            NotificationEvent::NotificationStreamOpened { peer, handshake, direction, .. } => {
+                self.on_opened(peer, &handshake, direction.is_inbound());
             }
             NotificationEvent::NotificationStreamClosed { peer } => self.on_closed(peer),
             NotificationEvent::NotificationReceived { peer, notification } => {
@@ -130,7 +131,7 @@ impl Worker {
         }
     }
 
-    fn on_opened(&mut self, peer: PeerId, handshake: &[u8]) {
+    fn on_opened(&mut self, peer: PeerId, handshake: &[u8], inbound: bool) {
         // libp2p does not ask us to validate: check again here, on both backends.
         let Some(hs) = self.validate(&peer, handshake) else {
             self.disconnect(peer);
@@ -164,7 +165,15 @@ impl Worker {
             roles: hs.roles,
             opened_at: now,
         });
-        self.shared.streams.lock().insert((peer, self.protocol), stream.clone());
+        let first = {
+            let mut streams = self.shared.streams.lock();
+            let first = !streams.keys().any(|(p, _)| *p == peer);
+            streams.insert((peer, self.protocol), stream.clone());
+            first
+        };
+        if first {
+            self.shared.remember(&peer, ConnectionKind::Connected, inbound);
+        }
         self.shared.flow(self.protocol).add_peer(peer);
         self.update_sessions();
         self.service.send_sync_notification(&peer, tagged(FrameTag::Handshake, &hello.encode()));
@@ -184,6 +193,7 @@ impl Worker {
         self.shared.inbound.forget(&(peer, self.protocol));
         let still_open = self.shared.streams.lock().keys().any(|(p, _)| *p == peer);
         if !still_open {
+            self.shared.remember(&peer, ConnectionKind::Disconnected, false);
             self.shared.registry.lock().disconnected(&peer, Instant::now());
             self.shared.best_blocks.lock().remove(&peer);
         }
