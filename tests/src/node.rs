@@ -91,7 +91,7 @@ impl TestNode {
         let log_path = dir.path().join("node.log");
         let (p2p_port, rpc_port, prometheus_port) = (free_port(), free_port(), free_port());
         let child = spawn(&config, dir.path(), &log_path, [p2p_port, rpc_port, prometheus_port]);
-        Self { config, p2p_port, rpc_port, prometheus_port, child, log_path, dir: dir }
+        Self { config, p2p_port, rpc_port, prometheus_port, child, log_path, dir }
     }
 
     /// Stops the node and starts it again with the same ports and base path (the log goes on).
