@@ -40,6 +40,7 @@ test: build
 
 test-unit:
 	cargo test --locked $(addprefix -p ,$(PURE_CRATES))
+	cargo test --release --locked --lib $(addprefix -p ,$(SDK_CRATES))
 
 fuzz-smoke:
 	bash scripts/fuzz-smoke.sh

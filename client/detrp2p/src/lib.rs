@@ -21,6 +21,9 @@ mod sender;
 mod shared;
 mod worker;
 
+#[cfg(test)]
+mod misbehaviour_tests;
+
 use std::sync::Arc;
 
 use etrid_aecomms::LocalIdentity;

@@ -138,19 +138,21 @@ impl Shared {
             let mut registry = self.registry.lock();
             registry.update_reputation(&peer, change, Instant::now()).unwrap_or_default()
         };
-        let Some(network) = self.network.get() else { return };
+        let network = self.network.get();
         for event in events {
             match event {
                 PeerEvent::Report { peer, change } => {
-                    network.report_peer(
-                        peer,
-                        sc_network::ReputationChange::new(change.value, change.reason),
-                    );
+                    if let Some(network) = network {
+                        let change = sc_network::ReputationChange::new(change.value, change.reason);
+                        network.report_peer(peer, change);
+                    }
                 }
                 PeerEvent::Disconnect { peer, reason } => {
                     log::info!(target: LOG_TARGET, "disconnecting {peer}: {reason}");
-                    for protocol in DetrProtocol::ALL {
-                        network.disconnect_peer(peer, self.protocol_name(protocol));
+                    if let Some(network) = network {
+                        for protocol in DetrProtocol::ALL {
+                            network.disconnect_peer(peer, self.protocol_name(protocol));
+                        }
                     }
                 }
                 PeerEvent::Banned { peer, until } => {

@@ -105,7 +105,7 @@ impl Worker {
         }
     }
 
-    fn on_event(&mut self, event: NotificationEvent) {
+    pub(crate) fn on_event(&mut self, event: NotificationEvent) {
         match event {
             NotificationEvent::ValidateInboundSubstream { peer, handshake, result_tx } => {
                 let ok = self.validate(&peer, &handshake).is_some();
