@@ -74,6 +74,14 @@ pub fn compute_id(nonce: u64, kind: MessageKind, message: &[u8]) -> MessageId {
     hasher.finalize().into()
 }
 
+/// Refuses frames over [`MAX_FRAME_SIZE`].
+fn check_size(size: usize) -> Result<(), ProtocolError> {
+    if size > MAX_FRAME_SIZE {
+        return Err(ProtocolError::TooLarge { size, limit: MAX_FRAME_SIZE });
+    }
+    Ok(())
+}
+
 impl Protocol for Envelope {
     fn serialize(&self) -> Result<Vec<u8>, ProtocolError> {
         let size = HEADER_LEN + self.message.size_hint();
@@ -84,16 +92,12 @@ impl Protocol for Envelope {
         out.push(self.ttl);
         out.extend_from_slice(&self.id);
         self.message.encode_to(&mut out);
-        if out.len() > MAX_FRAME_SIZE {
-            return Err(ProtocolError::TooLarge { size: out.len(), limit: MAX_FRAME_SIZE });
-        }
+        check_size(out.len())?;
         Ok(out)
     }
 
     fn deserialize(data: &[u8]) -> Result<Self, ProtocolError> {
-        if data.len() > MAX_FRAME_SIZE {
-            return Err(ProtocolError::TooLarge { size: data.len(), limit: MAX_FRAME_SIZE });
-        }
+        check_size(data.len())?;
         if data.len() < HEADER_LEN {
             return Err(ProtocolError::Malformed(format!(
                 "frame of {} bytes is shorter than the {HEADER_LEN}-byte header",
@@ -131,16 +135,12 @@ impl Protocol for Envelope {
 impl Protocol for Message {
     fn serialize(&self) -> Result<Vec<u8>, ProtocolError> {
         let out = self.encode();
-        if out.len() > MAX_FRAME_SIZE {
-            return Err(ProtocolError::TooLarge { size: out.len(), limit: MAX_FRAME_SIZE });
-        }
+        check_size(out.len())?;
         Ok(out)
     }
 
     fn deserialize(data: &[u8]) -> Result<Self, ProtocolError> {
-        if data.len() > MAX_FRAME_SIZE {
-            return Err(ProtocolError::TooLarge { size: data.len(), limit: MAX_FRAME_SIZE });
-        }
+        check_size(data.len())?;
         let mut input = data;
         let message = Message::decode_with_depth_limit(MAX_DEPTH, &mut input)?;
         if !input.is_empty() {
