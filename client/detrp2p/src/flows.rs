@@ -1,22 +1,26 @@
 //! What the node sends over detr: new best blocks, GRANDPA finality, and transactions, both
 //! ways. Each is a task the node spawns with its client and pool.
 
-use std::sync::Arc;
+use std::{num::NonZeroUsize, sync::Arc};
 
 use codec::{Decode, Encode};
 use etrid_p2p_dpeers::ReputationChange;
 use etrid_protocol::{BlockAnnounce, ConsensusMessage, Message, MessageKind, TransactionMessage};
 use futures::StreamExt;
+use lru::LruCache;
+use parking_lot::Mutex;
 use sc_client_api::{BlockchainEvents, HeaderBackend};
+use sc_network::PeerId;
 use sc_transaction_pool_api::{
     error::IntoPoolError, InPoolTransaction, TransactionPool, TransactionSource,
 };
+use sha2::{Digest, Sha256};
 use sp_runtime::{
     traits::{Block as BlockT, Header as HeaderT, UniqueSaturatedInto},
     SaturatedConversion,
 };
 
-use crate::{handle::DetrP2pHandle, LOG_TARGET};
+use crate::{handle::DetrP2pHandle, protocols::DetrProtocol, LOG_TARGET};
 
 /// GRANDPA's engine id, as in Substrate digests.
 pub const GRANDPA_ENGINE_ID: [u8; 4] = *b"FRNK";
@@ -67,22 +71,61 @@ pub async fn broadcast_finality<B: BlockT, C: BlockchainEvents<B>>(
     }
 }
 
-/// Sends every transaction imported into the local pool to all peers.
-pub async fn propagate_transactions<P: TransactionPool>(handle: DetrP2pHandle, pool: Arc<P>) {
+/// (peer, transaction) pairs remembered as known to the peer: sent to it or received from it.
+const KNOWN_TRANSACTIONS: usize = 65_536;
+
+/// Which peers know which transactions, so that none is sent to a peer that has it.
+#[derive(Clone)]
+pub struct KnownTransactions(Arc<Mutex<LruCache<KnownPair, ()>>>);
+
+/// A peer and the SHA-256 of a transaction's encoding.
+type KnownPair = (PeerId, [u8; 32]);
+
+impl Default for KnownTransactions {
+    fn default() -> Self {
+        let capacity = NonZeroUsize::new(KNOWN_TRANSACTIONS).expect("non-zero");
+        Self(Arc::new(Mutex::new(LruCache::new(capacity))))
+    }
+}
+
+impl KnownTransactions {
+    /// Records that `peer` knows the transaction `encoded`; `false` if it was known already.
+    pub fn insert(&self, peer: PeerId, encoded: &[u8]) -> bool {
+        self.0.lock().put((peer, Sha256::digest(encoded).into()), ()).is_none()
+    }
+}
+
+/// Sends every transaction imported into the local pool to each peer that does not know it.
+pub async fn propagate_transactions<P: TransactionPool>(
+    handle: DetrP2pHandle,
+    pool: Arc<P>,
+    known: KnownTransactions,
+) {
     let mut imported = pool.import_notification_stream();
     while let Some(hash) = imported.next().await {
         let Some(tx) = pool.ready_transaction(&hash) else { continue };
-        let message =
-            Message::Transaction(TransactionMessage { extrinsics: vec![tx.data().encode()] });
-        if let Err(e) = handle.broadcast(message) {
-            log::debug!(target: LOG_TARGET, "transaction not propagated: {e}");
+        let encoded = tx.data().encode();
+        for peer in handle.session_peers(DetrProtocol::Tx) {
+            if !known.insert(peer, &encoded) {
+                continue;
+            }
+            let extrinsics = vec![encoded.clone()];
+            if let Err(e) =
+                handle.send_message(&peer, Message::Transaction(TransactionMessage { extrinsics }))
+            {
+                log::debug!(target: LOG_TARGET, "transaction not sent to {peer}: {e}");
+            }
         }
     }
 }
 
 /// Submits transactions received over detr to the local pool; invalid ones cost the sender.
-pub async fn import_transactions<B, P, C>(handle: DetrP2pHandle, pool: Arc<P>, client: Arc<C>)
-where
+pub async fn import_transactions<B, P, C>(
+    handle: DetrP2pHandle,
+    pool: Arc<P>,
+    client: Arc<C>,
+    known: KnownTransactions,
+) where
     B: BlockT,
     P: TransactionPool<Block = B>,
     C: HeaderBackend<B>,
@@ -91,6 +134,7 @@ where
     while let Some((peer, envelope)) = inbound.next().await {
         let Message::Transaction(message) = envelope.message else { continue };
         for bytes in message.extrinsics {
+            known.insert(peer, &bytes);
             let Ok(xt) = B::Extrinsic::decode(&mut &bytes[..]) else {
                 handle.report_peer(peer, ReputationChange::BAD_TRANSACTION);
                 continue;

@@ -120,6 +120,11 @@ impl DetrP2pHandle {
         }
     }
 
+    /// Peers with an established session on `protocol`.
+    pub fn session_peers(&self, protocol: DetrProtocol) -> Vec<PeerId> {
+        session_peers(&self.shared, protocol)
+    }
+
     /// Sends `message` to every peer with a session on its protocol; returns its id and how
     /// many peers it was queued for.
     pub fn broadcast(&self, message: Message) -> Result<(MessageId, usize), SendError> {

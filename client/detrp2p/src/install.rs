@@ -73,11 +73,15 @@ where
     S: SyncEventStream + ?Sized,
 {
     let handle = prototype.start(network, sync, spawner.clone());
+    let known = flows::KnownTransactions::default();
     let tasks: [(&'static str, futures::future::BoxFuture<'static, ()>); 4] = [
         ("detr-blocks", Box::pin(flows::announce_blocks(handle.clone(), client.clone()))),
         ("detr-finality", Box::pin(flows::broadcast_finality(handle.clone(), client.clone()))),
-        ("detr-tx-out", Box::pin(flows::propagate_transactions(handle.clone(), pool.clone()))),
-        ("detr-tx-in", Box::pin(flows::import_transactions(handle.clone(), pool, client))),
+        (
+            "detr-tx-out",
+            Box::pin(flows::propagate_transactions(handle.clone(), pool.clone(), known.clone())),
+        ),
+        ("detr-tx-in", Box::pin(flows::import_transactions(handle.clone(), pool, client, known))),
     ];
     for (name, task) in tasks {
         spawner.spawn(name, Some("detr-p2p"), task);
