@@ -261,3 +261,14 @@ fn a_forged_handshake_costs_reputation() {
     assert_eq!(f.stats().handshake_failures, 1);
     assert!(f.banned());
 }
+
+#[test]
+fn detr_max_peers_bounds_the_registry() {
+    let f = connected(DetrConfig { max_peers: 1, ..DetrConfig::default() });
+    let other = Keypair::generate().public().to_peer_id();
+    let now = std::time::Instant::now();
+    assert_eq!(
+        f.shared.registry.lock().connected_peer(&other, now),
+        Err(etrid_p2p_dpeers::PeerError::TooManyPeers(1))
+    );
+}

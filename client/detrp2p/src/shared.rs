@@ -8,7 +8,7 @@ use std::{
 };
 
 use etrid_aecomms::{Channel, LocalIdentity};
-use etrid_p2p_dpeers::{PeerEvent, PeerRegistry, ReputationChange};
+use etrid_p2p_dpeers::{PeerEvent, PeerRegistry, RegistryConfig, ReputationChange};
 use etrid_p2p_fluent::{FlowController, InboundLimiter};
 use etrid_p2p_stored::{ConnectionKind, PeerCache, PeerData, PeerSource};
 use etrid_protocol::{Envelope, MessageId};
@@ -45,6 +45,13 @@ impl Stream {
     pub fn is_established(&self) -> bool {
         self.established.load(Ordering::Acquire)
     }
+}
+
+/// The registry's settings: `max_peers` is the smaller of `detrp2p.max_peers` (peers with detr
+/// streams) and `dpeers.max_peers` (peers tracked as connected).
+pub(crate) fn registry_config(config: &DetrConfig) -> RegistryConfig {
+    let max_peers = config.peers.max_peers.min(config.max_peers as usize);
+    RegistryConfig { max_peers, ..config.peers }
 }
 
 /// Everything the plugin's tasks share.
@@ -84,7 +91,7 @@ impl Shared {
             local_peer,
             genesis,
             inbound: InboundLimiter::new(config.flow.inbound_rate_limit, FLOOD_AFTER),
-            registry: Mutex::new(PeerRegistry::new(config.peers)),
+            registry: Mutex::new(PeerRegistry::new(registry_config(&config))),
             config: RwLock::new(config),
             flows,
             streams: Mutex::new(HashMap::new()),
