@@ -10,7 +10,7 @@ pub const WIRE_VERSION: u8 = 1;
 pub const MAX_NOTIFICATION_SIZE: u64 =
     (etrid_protocol::limits::MAX_FRAME_SIZE + etrid_aecomms::FRAME_OVERHEAD + 1) as u64;
 
-/// One of the four detr protocols.
+/// One of the four detr protocols; the discriminant is its index in [`DetrProtocol::ALL`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum DetrProtocol {
     /// Block announces.
@@ -107,6 +107,13 @@ pub enum FrameTag {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn discriminants_index_all() {
+        for (i, protocol) in DetrProtocol::ALL.into_iter().enumerate() {
+            assert_eq!(protocol as usize, i);
+        }
+    }
 
     #[test]
     fn names_follow_the_substrate_convention() {
