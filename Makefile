@@ -21,6 +21,8 @@ export FLARECHAIN_NODE ?= $(NODE)
 # The crates that build without polkadot-sdk: quick to test.
 PURE_CRATES := etrid-protocol etrid-aecomms etrid-p2p-fluent etrid-p2p-dpeers etrid-p2p-stored
 TEST_CRATES := flarechain-tests detr-bench-report
+# The runtime-side crates, tested natively (no wasm needed).
+RUNTIME_CRATES := detrp2p-runtime-api pallet-detr-p2p
 # The plugin crates that need polkadot-sdk (checked against the release build's dependencies).
 SDK_CRATES := detrp2p detrp2p-rpc
 
@@ -40,6 +42,7 @@ test: build
 
 test-unit:
 	cargo test --locked $(addprefix -p ,$(PURE_CRATES))
+	SKIP_WASM_BUILD=1 cargo test --locked $(addprefix -p ,$(RUNTIME_CRATES))
 	cargo test --release --locked --lib $(addprefix -p ,$(SDK_CRATES))
 
 fuzz-smoke:
@@ -54,6 +57,7 @@ bench: setup
 lint:
 	cargo fmt --all -- --check
 	cargo clippy --locked --all-targets $(addprefix -p ,$(PURE_CRATES) $(TEST_CRATES)) -- -D warnings
+	SKIP_WASM_BUILD=1 cargo clippy --locked --all-targets $(addprefix -p ,$(RUNTIME_CRATES)) -- -D warnings
 	cargo clippy --release --locked --all-targets $(addprefix -p ,$(SDK_CRATES)) -- -D warnings
 
 fmt:

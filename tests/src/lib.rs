@@ -5,6 +5,8 @@
 pub mod network;
 pub mod node;
 pub mod rpc;
+pub mod script;
 
 pub use network::LocalNetwork;
 pub use node::{NodeConfig, TestNode};
+pub use script::run_script;

@@ -28,6 +28,15 @@ impl Rpc {
         self.client.request::<Value, _>(method, params).await.ok()
     }
 
+    /// Calls `method` expecting it to fail: the JSON-RPC error's message, `None` if it succeeded
+    /// or the node did not answer.
+    pub async fn call_error(&self, method: &str, params: ArrayParams) -> Option<String> {
+        match self.client.request::<Value, _>(method, params).await {
+            Err(jsonrpsee::core::ClientError::Call(e)) => Some(e.message().to_string()),
+            _ => None,
+        }
+    }
+
     /// Number of the finalized head.
     pub async fn finalized_number(&self) -> Option<u64> {
         let hash = self.call("chain_getFinalizedHead", rpc_params![]).await?;

@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use flarechain_tests::{LocalNetwork, TestNode};
+use flarechain_tests::{run_script, LocalNetwork, TestNode};
 use jsonrpsee::{
     core::client::{Subscription, SubscriptionClientT},
     rpc_params,
@@ -125,24 +125,10 @@ async fn detr_network(backend: &str) {
 
     // A balance transfer submitted on Alice goes into a block, and reached Bob's and Charlie's
     // pools over detr (their tx protocol received it).
-    let script =
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../zombienet/scripts/transfer.js");
-    let output = tokio::time::timeout(
-        Duration::from_secs(120),
-        tokio::process::Command::new("node")
-            .arg(&script)
-            .arg(format!("ws://127.0.0.1:{}", net.nodes[0].rpc_port))
-            .output(),
-    )
-    .await
-    .expect("transfer.js is bounded")
-    .expect("node runs (scripts/setup.sh installs zombienet/node_modules)");
-    assert!(
-        output.status.success(),
-        "transfer failed: {}\n{}",
-        String::from_utf8_lossy(&output.stderr),
-        net.nodes[0].log_tail()
-    );
+    let alice_ws = format!("ws://127.0.0.1:{}", net.nodes[0].rpc_port);
+    if let Err(e) = run_script("transfer.js", &[&alice_ws]).await {
+        net.nodes[0].fail(&format!("transfer failed: {e}"));
+    }
     for node in &net.nodes[1..] {
         let stats = node.rpc().call("detr_stats", rpc_params![]).await.unwrap();
         assert!(

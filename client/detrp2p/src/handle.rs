@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use detrp2p_runtime_api::{ChainId, NetworkConfig};
 use etrid_p2p_fluent::FlowError;
 use etrid_protocol::{Envelope, Message, MessageId, MessageKind, Protocol};
 use futures::{Stream, StreamExt};
@@ -31,6 +32,30 @@ pub enum SendError {
     /// The peer's queue is full.
     #[error("queue to {0} is full")]
     QueueFull(PeerId),
+    /// The chain does not accept bridge messages for this destination (`DetrP2pApi`).
+    #[error(
+        "destination chain {chain} is not accepted by this chain; accepted: {accepted:?} \
+         (set by detrP2p.setBridgeChains)"
+    )]
+    BridgeChainNotAccepted {
+        /// The destination asked for.
+        chain: ChainId,
+        /// The chains accepted now.
+        accepted: Vec<ChainId>,
+    },
+}
+
+/// The parameters in force, as `detr_stats` shows them.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ConfigInForce {
+    /// Values in force: the chain's within the operator's bounds.
+    #[serde(flatten)]
+    pub values: NetworkConfig,
+    /// Finalized block the on-chain values were read at; `None` if the runtime has none.
+    pub from_block: Option<u64>,
+    /// Chains bridge messages may go to; `None` when the chain does not restrict them.
+    pub bridge_chains: Option<Vec<ChainId>>,
 }
 
 /// One peer as `detr_peers` shows it.
@@ -78,6 +103,16 @@ fn encode(
     message: Message,
 ) -> Result<(DetrProtocol, Envelope, Vec<u8>), SendError> {
     let protocol = DetrProtocol::for_kind(message.kind()).ok_or(SendError::NotSendable)?;
+    if let Message::Bridge(bridge) = &message {
+        if let Some(accepted) = shared.bridge_chains.read().as_ref() {
+            if !accepted.contains(&bridge.destination_chain) {
+                return Err(SendError::BridgeChainNotAccepted {
+                    chain: bridge.destination_chain,
+                    accepted: accepted.clone(),
+                });
+            }
+        }
+    }
     let envelope = Envelope::new(shared.next_nonce(), message);
     let bytes = envelope.serialize().map_err(|e| SendError::TooLarge(e.to_string()))?;
     Ok((protocol, envelope, bytes))
@@ -175,6 +210,15 @@ impl DetrP2pHandle {
                 self.shared.stats.protocol(p, q.throttled, q.depth)
             })
             .collect()
+    }
+
+    /// The parameters in force and where they come from.
+    pub fn config(&self) -> ConfigInForce {
+        ConfigInForce {
+            values: crate::governance::as_network_config(&self.shared.config.read()),
+            from_block: *self.shared.config_block.read(),
+            bridge_chains: self.shared.bridge_chains.read().clone(),
+        }
     }
 
     /// Peers banned so far.

@@ -15,7 +15,9 @@ use sp_runtime::traits::Block as BlockT;
 use substrate_prometheus_endpoint::Registry;
 use zeroize::Zeroizing;
 
-use crate::{flows, DetrConfig, DetrP2pHandle, DetrP2pPrototype, Error};
+use crate::{flows, governance, DetrConfig, DetrP2pHandle, DetrP2pPrototype, Error};
+use detrp2p_runtime_api::DetrP2pApi;
+use sp_api::ProvideRuntimeApi;
 
 /// Creates the plugin and adds its four protocols to `net_config`.
 ///
@@ -57,7 +59,8 @@ pub fn install<B: BlockT, N: NetworkBackend<B, B::Hash>>(
     Ok(prototype)
 }
 
-/// Starts the plugin and the flows of the node's blocks, finality and transactions.
+/// Starts the plugin, the flows of the node's blocks, finality and transactions, and the
+/// task that applies the chain's network parameters.
 pub fn spawn<B, C, P, S>(
     prototype: DetrP2pPrototype,
     network: Arc<dyn NetworkService>,
@@ -68,13 +71,15 @@ pub fn spawn<B, C, P, S>(
 ) -> DetrP2pHandle
 where
     B: BlockT,
-    C: BlockchainEvents<B> + HeaderBackend<B> + Send + Sync + 'static,
+    C: BlockchainEvents<B> + HeaderBackend<B> + ProvideRuntimeApi<B> + Send + Sync + 'static,
+    C::Api: DetrP2pApi<B>,
     P: TransactionPool<Block = B> + 'static,
     S: SyncEventStream + ?Sized,
 {
     let handle = prototype.start(network, sync, spawner.clone());
     let known = flows::KnownTransactions::default();
-    let tasks: [(&'static str, futures::future::BoxFuture<'static, ()>); 4] = [
+    let tasks: [(&'static str, futures::future::BoxFuture<'static, ()>); 5] = [
+        ("detr-governance", Box::pin(governance::follow_chain(handle.clone(), client.clone()))),
         ("detr-blocks", Box::pin(flows::announce_blocks(handle.clone(), client.clone()))),
         ("detr-finality", Box::pin(flows::broadcast_finality(handle.clone(), client.clone()))),
         (

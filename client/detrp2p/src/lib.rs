@@ -6,11 +6,13 @@
 //! Wiring, like `sc-network-transactions`: build a [`DetrP2pPrototype`] before the network and
 //! add its protocol configs; after `build_network`, [`DetrP2pPrototype::start`] spawns one
 //! worker per protocol and returns the [`DetrP2pHandle`]. The [`flows`] put the node's blocks,
-//! finality and transactions on the protocols.
+//! finality and transactions on the protocols; [`governance`] applies the parameters the chain
+//! sets (`DetrP2pApi`) within the operator's bounds.
 
 pub mod cli;
 pub mod config;
 pub mod flows;
+pub mod governance;
 pub mod handle;
 pub mod install;
 pub mod protocols;
@@ -45,7 +47,7 @@ use zeroize::Zeroizing;
 
 pub use cli::DetrParams;
 pub use config::{ConfigError, ConfigFile, DetrConfig};
-pub use handle::{DetrP2pHandle, PeerSummary, SendError, SessionSummary};
+pub use handle::{ConfigInForce, DetrP2pHandle, PeerSummary, SendError, SessionSummary};
 pub use install::{install, spawn};
 pub use protocols::DetrProtocol;
 pub use stats::ProtocolStats;

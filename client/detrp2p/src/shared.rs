@@ -17,7 +17,8 @@ use parking_lot::{Mutex, RwLock};
 use sc_network::{service::traits::NetworkService, types::ProtocolName, PeerId};
 use tokio::sync::{broadcast, Notify};
 
-use crate::{config::DetrConfig, protocols::DetrProtocol, stats::Stats, LOG_TARGET};
+use crate::{config::DetrConfig, governance, protocols::DetrProtocol, stats::Stats, LOG_TARGET};
+use detrp2p_runtime_api::{ChainId, NetworkConfig};
 
 /// Message ids remembered for de-duplication.
 const SEEN_CAPACITY: usize = 65_536;
@@ -70,6 +71,12 @@ pub(crate) struct Shared {
     pub stats: Stats,
     pub network: OnceLock<Arc<dyn NetworkService>>,
     pub peer_cache: Option<Arc<PeerCache>>,
+    /// The operator's settings: the bounds of what the chain may set.
+    pub bounds: DetrConfig,
+    /// Chains bridge messages may go to (`DetrP2pApi`); `None` while the chain says nothing.
+    pub bridge_chains: RwLock<Option<Vec<ChainId>>>,
+    /// Finalized block whose on-chain parameters are in force.
+    pub config_block: RwLock<Option<u64>>,
     next_nonce: AtomicU64,
 }
 
@@ -92,17 +99,68 @@ impl Shared {
             genesis,
             inbound: InboundLimiter::new(config.flow.inbound_rate_limit, FLOOD_AFTER),
             registry: Mutex::new(PeerRegistry::new(registry_config(&config))),
-            config: RwLock::new(config),
+            stats: {
+                stats.set_config(&governance::as_network_config(&config));
+                stats
+            },
+            config: RwLock::new(config.clone()),
             flows,
             streams: Mutex::new(HashMap::new()),
             seen: Mutex::new(LruCache::new(NonZeroUsize::new(SEEN_CAPACITY).expect("non-zero"))),
             inbound_tx: broadcast::channel(SUBSCRIBER_BUFFER).0,
             best_blocks: Mutex::new(HashMap::new()),
-            stats,
             network: OnceLock::new(),
             peer_cache,
+            bounds: config.clone(),
+            bridge_chains: RwLock::new(None),
+            config_block: RwLock::new(None),
             next_nonce: AtomicU64::new(rand::random()),
         }
+    }
+
+    /// Applies the chain's parameters (read at finalized block `number`) within the operator's
+    /// bounds, live: rate limits, queues, weights, peer limits, ban threshold, rekey policy.
+    pub fn apply_chain_config(&self, chain: &NetworkConfig, chains: Vec<ChainId>, number: u64) {
+        if let Err(field) = chain.validate() {
+            log::warn!(
+                target: LOG_TARGET,
+                "on-chain detr config at #{number} ignored: {} is out of bounds",
+                field.name()
+            );
+            return;
+        }
+        let (config, decisions) = governance::bounded(&self.bounds, chain, &self.config.read());
+        if decisions.is_empty() && self.config_block.read().is_none() {
+            log::info!(
+                target: LOG_TARGET,
+                "detr config from chain at #{number}: same as the local settings"
+            );
+        }
+        for d in &decisions {
+            log::info!(
+                target: LOG_TARGET,
+                "detr config from chain at #{number}: {} = {} ({})",
+                d.field,
+                d.value,
+                d.source
+            );
+        }
+        for flow in self.flows.values() {
+            flow.set_rate_limit(config.flow.rate_limit);
+            flow.set_peer_rate_limit(config.flow.peer_rate_limit);
+            flow.set_queue(config.flow.max_queue_size, config.flow.weights);
+        }
+        self.registry.lock().set_config(registry_config(&config));
+        for stream in self.streams.lock().values() {
+            stream.channel.lock().set_policy(config.rekey);
+        }
+        self.stats.set_config(&governance::as_network_config(&config));
+        if self.bridge_chains.read().as_ref() != Some(&chains) {
+            log::info!(target: LOG_TARGET, "bridge chains accepted from #{number}: {chains:?}");
+        }
+        *self.bridge_chains.write() = Some(chains);
+        *self.config_block.write() = Some(number);
+        *self.config.write() = config;
     }
 
     /// The flow controller of `protocol`.

@@ -9,6 +9,7 @@ use substrate_prometheus_endpoint::{
 };
 
 use crate::protocols::DetrProtocol;
+use detrp2p_runtime_api::NetworkConfig;
 
 /// What is counted per protocol.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -80,6 +81,7 @@ pub struct ProtocolStats {
 }
 
 struct Metrics {
+    config: GaugeVec<U64>,
     events: CounterVec<U64>,
     sessions: GaugeVec<U64>,
     bans: CounterVec<U64>,
@@ -89,6 +91,16 @@ struct Metrics {
 impl Metrics {
     fn register(registry: &Registry) -> Result<Self, PrometheusError> {
         Ok(Self {
+            config: register(
+                GaugeVec::new(
+                    Opts::new(
+                        "substrate_detr_config",
+                        "DETR P2P parameters in force (on-chain values within local bounds)",
+                    ),
+                    &["param"],
+                )?,
+                registry,
+            )?,
             events: register(
                 CounterVec::new(
                     Opts::new("substrate_detr_events_total", "DETR P2P message and session events"),
@@ -163,6 +175,29 @@ impl Stats {
         self.protocols[protocol as usize].sessions.store(n, Ordering::Relaxed);
         if let Some(m) = &self.metrics {
             m.sessions.with_label_values(&[protocol.as_str()]).set(n);
+        }
+    }
+
+    /// Publishes the parameters in force as `substrate_detr_config{param}` (the threshold as
+    /// its magnitude; weights as `priority_weight_<level>`).
+    pub fn set_config(&self, config: &NetworkConfig) {
+        let Some(m) = &self.metrics else { return };
+        let scalars = [
+            ("max_peers", u64::from(config.max_peers)),
+            ("rate_limit", u64::from(config.rate_limit)),
+            ("peer_rate_limit", u64::from(config.peer_rate_limit)),
+            ("max_queue_size", u64::from(config.max_queue_size)),
+            ("reputation_threshold", u64::from(config.reputation_threshold.unsigned_abs())),
+            ("rekey_after_messages", config.rekey_after_messages),
+            ("rekey_after_secs", u64::from(config.rekey_after_secs)),
+        ];
+        for (param, value) in scalars {
+            m.config.with_label_values(&[param]).set(value);
+        }
+        for (level, weight) in config.priority_weights.iter().enumerate() {
+            m.config
+                .with_label_values(&[&format!("priority_weight_{level}")])
+                .set(u64::from(*weight));
         }
     }
 

@@ -1,7 +1,7 @@
 //! `detr_*` JSON-RPC methods: inspection of peers, sessions and counters, and bridge messages.
 //! `detr_sendBridgeMessage` is unsafe (refused under `--rpc-methods safe` on a public RPC).
 
-use detrp2p::{DetrP2pHandle, PeerSummary, ProtocolStats, SessionSummary};
+use detrp2p::{ConfigInForce, DetrP2pHandle, PeerSummary, ProtocolStats, SessionSummary};
 use etrid_protocol::{limits::MAX_PAYLOAD_SIZE, BridgeMessage, ChainId, Message, MessageKind};
 use futures::StreamExt;
 use jsonrpsee::{
@@ -25,6 +25,8 @@ pub struct StatsResponse {
     pub bans: u64,
     /// Bridge messages delivered to subscribers.
     pub bridge_deliveries: u64,
+    /// Network parameters in force (on-chain values within the node's bounds).
+    pub config: ConfigInForce,
 }
 
 /// `detr_sendBridgeMessage`'s answer.
@@ -62,7 +64,7 @@ pub trait DetrApi {
     #[method(name = "detr_peers")]
     fn peers(&self) -> RpcResult<Vec<PeerSummary>>;
 
-    /// Counters per protocol, bans and bridge deliveries.
+    /// Counters per protocol, bans, bridge deliveries and the parameters in force.
     #[method(name = "detr_stats")]
     fn stats(&self) -> RpcResult<StatsResponse>;
 
@@ -71,7 +73,8 @@ pub trait DetrApi {
     fn sessions(&self) -> RpcResult<Vec<SessionSummary>>;
 
     /// Sends a bridge message (hex payload) to every peer; it is relayed and delivered once per
-    /// node. Unsafe.
+    /// node. Refused for a destination the chain does not accept (`DetrP2pApi::bridge_chains`).
+    /// Unsafe.
     #[method(name = "detr_sendBridgeMessage", with_extensions)]
     fn send_bridge_message(
         &self,
@@ -129,6 +132,7 @@ impl DetrApiServer for Detr {
             protocols: self.handle.stats(),
             bans: self.handle.bans(),
             bridge_deliveries: self.handle.bridge_deliveries(),
+            config: self.handle.config(),
         })
     }
 

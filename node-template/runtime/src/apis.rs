@@ -17,7 +17,7 @@ use sp_runtime::{
 use sp_version::RuntimeVersion;
 
 use super::{
-    AccountId, Aura, Balance, Block, Executive, Grandpa, InherentDataExt, Nonce, Runtime,
+    AccountId, Aura, Balance, Block, DetrP2p, Executive, Grandpa, InherentDataExt, Nonce, Runtime,
     RuntimeCall, RuntimeGenesisConfig, SessionKeys, System, TransactionPayment, VERSION,
 };
 
@@ -194,6 +194,16 @@ impl_runtime_apis! {
         }
         fn query_length_to_fee(length: u32) -> Balance {
             TransactionPayment::length_to_fee(length)
+        }
+    }
+
+    impl detrp2p_runtime_api::DetrP2pApi<Block> for Runtime {
+        fn network_config() -> detrp2p_runtime_api::NetworkConfig {
+            DetrP2p::network_config()
+        }
+
+        fn bridge_chains() -> Vec<detrp2p_runtime_api::ChainId> {
+            DetrP2p::bridge_chains()
         }
     }
 

@@ -115,3 +115,7 @@ impl pallet_sudo::Config for Runtime {
     type RuntimeCall = RuntimeCall;
     type WeightInfo = pallet_sudo::weights::SubstrateWeight<Runtime>;
 }
+
+impl pallet_detr_p2p::Config for Runtime {
+    type WeightInfo = ();
+}

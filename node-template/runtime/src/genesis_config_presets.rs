@@ -1,6 +1,7 @@
 //! Genesis presets: `development` (Alice alone) and `local_testnet` (Alice, Bob, Charlie).
+//! Both keep the seed's DETR P2P parameters and accept bridge messages for [`BRIDGE_CHAINS`].
 
-use crate::{AccountId, BalancesConfig, RuntimeGenesisConfig, SudoConfig};
+use crate::{AccountId, BalancesConfig, DetrP2pConfig, RuntimeGenesisConfig, SudoConfig};
 use alloc::{vec, vec::Vec};
 use frame_support::build_struct_json_patch;
 use serde_json::Value;
@@ -8,6 +9,9 @@ use sp_consensus_aura::sr25519::AuthorityId as AuraId;
 use sp_consensus_grandpa::AuthorityId as GrandpaId;
 use sp_genesis_builder::PresetId;
 use sp_keyring::{Ed25519Keyring, Sr25519Keyring};
+
+/// Chains the dev and local networks accept bridge messages for (examples: 1 and 7).
+pub const BRIDGE_CHAINS: [u32; 2] = [1, 7];
 
 /// Balance given to every endowed account.
 const ENDOWMENT: u128 = 1 << 60;
@@ -28,6 +32,8 @@ fn testnet_genesis(
             authorities: authorities.iter().map(|x| (x.1.clone(), 1)).collect::<Vec<_>>(),
         },
         sudo: SudoConfig { key: Some(root) },
+        // construct_runtime names the field after `DetrP2p` in heck's snake case.
+        detr_p_2p: DetrP2pConfig { bridge_chains: BRIDGE_CHAINS.to_vec() },
     })
 }
 

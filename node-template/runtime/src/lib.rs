@@ -1,5 +1,6 @@
-//! The FlareChain runtime: Aura block production, GRANDPA finality, balances, sudo, timestamp and
-//! transaction payment. Genesis comes from presets (`dev`, `local_testnet`), see
+//! The FlareChain runtime: Aura block production, GRANDPA finality, balances, sudo, timestamp,
+//! transaction payment and the DETR P2P network parameters (`pallet-detr-p2p`, read by the
+//! node through `DetrP2pApi`). Genesis comes from presets (`dev`, `local_testnet`), see
 //! [`genesis_config_presets`].
 
 #![cfg_attr(not(feature = "std"), no_std)]
@@ -161,4 +162,7 @@ mod runtime {
     /// Root access.
     #[runtime::pallet_index(6)]
     pub type Sudo = pallet_sudo;
+    /// DETR P2P network parameters and accepted bridge chains.
+    #[runtime::pallet_index(7)]
+    pub type DetrP2p = pallet_detr_p2p;
 }
