@@ -17,6 +17,10 @@ export WASM_BUILD_RUSTFLAGS ?= -C link-arg=--allow-undefined
 export WASM_BUILD_WORKSPACE_HINT := $(CURDIR)
 
 NODE := $(CARGO_TARGET_DIR)/release/flarechain-node
+# The Go discovery daemon, next to the node.
+DISCOVERY := $(CARGO_TARGET_DIR)/release/detr-discovery
+# Seconds of each Go fuzz target in the smoke run.
+GO_FUZZ_SECONDS ?= 5
 export FLARECHAIN_NODE ?= $(NODE)
 # The crates that build without polkadot-sdk: quick to test.
 PURE_CRATES := etrid-protocol etrid-aecomms etrid-p2p-fluent etrid-p2p-dpeers etrid-p2p-stored
@@ -26,24 +30,32 @@ RUNTIME_CRATES := detrp2p-runtime-api pallet-detr-p2p
 # The plugin crates that need polkadot-sdk (checked against the release build's dependencies).
 SDK_CRATES := detrp2p detrp2p-rpc
 
-.PHONY: setup build run test test-unit test-e2e fuzz-smoke bench lint fmt
+.PHONY: setup build run test test-unit test-go test-e2e fuzz-smoke bench lint fmt
 
 setup:
 	@bash scripts/setup.sh
 
 build: setup
 	cargo build --release --locked -p flarechain-node
+	cd go-core && go build -o $(DISCOVERY) ./cmd/detr-discovery
 
 run: build
 	@bash scripts/run-dev.sh "$(NODE)"
 
 test: build
-	$(MAKE) --no-print-directory lint test-unit fuzz-smoke test-e2e
+	$(MAKE) --no-print-directory lint test-unit test-go fuzz-smoke test-e2e
 
 test-unit:
 	cargo test --locked $(addprefix -p ,$(PURE_CRATES))
 	SKIP_WASM_BUILD=1 cargo test --locked $(addprefix -p ,$(RUNTIME_CRATES))
 	cargo test --release --locked --lib $(addprefix -p ,$(SDK_CRATES))
+
+# go-core: vet, every test with the race detector (vectors, transport, 50-daemon network, HTTP
+# API), then a short run of each fuzz target.
+test-go:
+	cd go-core && go vet ./... && go test -race -count=1 ./...
+	cd go-core && for t in crypto:FuzzOpen transport:FuzzPacket discovery:FuzzDecodeRecord discovery:FuzzMessages; do \
+	  go test -run '^$$' -fuzz "^$${t#*:}$$" -fuzztime $(GO_FUZZ_SECONDS)s ./$${t%%:*} | tail -1; done
 
 fuzz-smoke:
 	bash scripts/fuzz-smoke.sh
@@ -53,9 +65,11 @@ test-e2e:
 
 bench: setup
 	cargo bench --locked $(addprefix -p ,$(PURE_CRATES))
+	cd go-core && go test -run '^$$' -bench . -benchtime 2x ./discovery && go test -run '^$$' -bench . ./crypto
 
 lint:
 	cargo fmt --all -- --check
+	@test -z "$$(gofmt -l go-core)" || { gofmt -l go-core; echo "gofmt: files above need formatting"; exit 1; }
 	cargo clippy --locked --all-targets $(addprefix -p ,$(PURE_CRATES) $(TEST_CRATES)) -- -D warnings
 	SKIP_WASM_BUILD=1 cargo clippy --locked --all-targets $(addprefix -p ,$(RUNTIME_CRATES)) -- -D warnings
 	cargo clippy --release --locked --all-targets $(addprefix -p ,$(SDK_CRATES)) -- -D warnings

@@ -97,9 +97,10 @@ else
   log "$WASM_TARGET sysroot up to date ($web_version)"
 fi
 
-# 5. Go and Node must be present (not installed here).
-go_v=$(go env GOVERSION 2>/dev/null | sed 's/^go//') || die "Go (>= 1.21) not found"
-[ "$(printf '%s\n1.21\n' "$go_v" | sort -V | head -1)" = "1.21" ] || die "Go >= 1.21 needed, found $go_v"
+# 5. Go and Node must be present (not installed here); go-core's modules are fetched once.
+go_v=$(go env GOVERSION 2>/dev/null | sed 's/^go//') || die "Go (>= 1.26) not found"
+[ "$(printf '%s\n1.26\n' "$go_v" | sort -V | head -1)" = "1.26" ] || die "Go >= 1.26 needed (go-core/go.mod), found $go_v"
+(cd "$ROOT/go-core" && go mod download) || die "go mod download in go-core/ failed"
 node_major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null) || die "Node.js (>= 18) not found"
 [ "$node_major" -ge 18 ] || die "Node.js >= 18 needed, found $node_major"
 log "Go $go_v and Node $node_major present"

@@ -1,0 +1,195 @@
+// Package discovery finds FlareChain nodes: signed node records, a Kademlia-style table of
+// daemons, lookups, gossip and anti-entropy of records, liveness checks and expiry.
+package discovery
+
+import (
+	"bytes"
+	"crypto/ed25519"
+	"encoding/binary"
+	"errors"
+	"fmt"
+
+	"github.com/flarechain/detr-p2p/go-core/crypto"
+)
+
+// Record bounds: a record always fits in one transport packet with room to spare.
+const (
+	MaxAddrs      = 8
+	MaxAddrLen    = 96
+	MaxRecordSize = 1 + 2 + 38 + 32 + 1 + 8 + 1 + MaxAddrs*(2+MaxAddrLen) + 64
+	recordVersion = 1
+	recordDomain  = "detr-discovery/v1/record"
+	ed25519Prefix = "\x00\x24\x08\x01\x12\x20"
+)
+
+// Errors of record decoding and verification.
+var (
+	ErrRecordTooLarge = errors.New("record: over the size limit")
+	ErrRecordFormat   = errors.New("record: malformed")
+	ErrRecordPeerID   = errors.New("record: peer id is not an Ed25519 libp2p peer id")
+	ErrRecordSig      = errors.New("record: signature does not verify")
+)
+
+// Record is a node's signed statement of where it can be reached.
+type Record struct {
+	PeerID    []byte   // libp2p PeerId of the node's Ed25519 key (38 bytes)
+	Genesis   [32]byte // the chain the node follows
+	Roles     uint8    // Substrate roles bits
+	Seq       uint64   // a higher sequence replaces a lower one
+	Addrs     []string // multiaddrs without /p2p/, e.g. /ip4/127.0.0.1/tcp/30333
+	Signature [64]byte // Ed25519 over "detr-discovery/v1/record" ‖ body
+}
+
+func appendLP16(out []byte, b []byte) []byte {
+	out = binary.LittleEndian.AppendUint16(out, uint16(len(b)))
+	return append(out, b...)
+}
+
+// body is everything the signature covers, after the domain.
+func (r *Record) body() ([]byte, error) {
+	if len(r.Addrs) > MaxAddrs {
+		return nil, fmt.Errorf("%w: %d addresses (at most %d)", ErrRecordTooLarge, len(r.Addrs), MaxAddrs)
+	}
+	out := []byte{recordVersion}
+	out = appendLP16(out, r.PeerID)
+	out = append(out, r.Genesis[:]...)
+	out = append(out, r.Roles)
+	out = binary.LittleEndian.AppendUint64(out, r.Seq)
+	out = append(out, byte(len(r.Addrs)))
+	for _, a := range r.Addrs {
+		if len(a) == 0 || len(a) > MaxAddrLen {
+			return nil, fmt.Errorf("%w: address of %d bytes (1 to %d)", ErrRecordFormat, len(a), MaxAddrLen)
+		}
+		out = appendLP16(out, []byte(a))
+	}
+	return out, nil
+}
+
+// SigningBytes is what the node signs: the domain and the body.
+func (r *Record) SigningBytes() ([]byte, error) {
+	body, err := r.body()
+	if err != nil {
+		return nil, err
+	}
+	return append([]byte(recordDomain), body...), nil
+}
+
+// Encode is the wire form: body ‖ signature.
+func (r *Record) Encode() ([]byte, error) {
+	body, err := r.body()
+	if err != nil {
+		return nil, err
+	}
+	out := append(body, r.Signature[:]...)
+	if len(out) > MaxRecordSize {
+		return nil, ErrRecordTooLarge
+	}
+	return out, nil
+}
+
+// Sign sets the signature with the node's identity (its PeerID must be the identity's).
+func (r *Record) Sign(id *crypto.Identity) error {
+	r.PeerID = id.PeerID
+	msg, err := r.SigningBytes()
+	if err != nil {
+		return err
+	}
+	copy(r.Signature[:], id.Sign(msg))
+	return nil
+}
+
+// PublicKey is the Ed25519 key inside the record's PeerID.
+func (r *Record) PublicKey() (ed25519.PublicKey, error) {
+	if len(r.PeerID) != len(ed25519Prefix)+32 || !bytes.HasPrefix(r.PeerID, []byte(ed25519Prefix)) {
+		return nil, ErrRecordPeerID
+	}
+	return ed25519.PublicKey(r.PeerID[len(ed25519Prefix):]), nil
+}
+
+// Verify checks the signature against the key in the PeerID.
+func (r *Record) Verify() error {
+	pub, err := r.PublicKey()
+	if err != nil {
+		return err
+	}
+	msg, err := r.SigningBytes()
+	if err != nil {
+		return err
+	}
+	if !ed25519.Verify(pub, msg, r.Signature[:]) {
+		return ErrRecordSig
+	}
+	return nil
+}
+
+type reader struct {
+	b   []byte
+	err error
+}
+
+func (r *reader) take(n int) []byte {
+	if r.err != nil || n > len(r.b) {
+		r.err = ErrRecordFormat
+		return nil
+	}
+	out := r.b[:n]
+	r.b = r.b[n:]
+	return out
+}
+
+func (r *reader) lp16(max int) []byte {
+	l := r.take(2)
+	if l == nil {
+		return nil
+	}
+	n := int(binary.LittleEndian.Uint16(l))
+	if n > max {
+		r.err = ErrRecordFormat
+		return nil
+	}
+	return r.take(n)
+}
+
+// DecodeRecord parses and verifies a record; anything malformed, oversize or forged is an error.
+func DecodeRecord(b []byte) (*Record, error) {
+	if len(b) > MaxRecordSize {
+		return nil, ErrRecordTooLarge
+	}
+	rd := &reader{b: b}
+	if v := rd.take(1); v != nil && v[0] != recordVersion {
+		return nil, fmt.Errorf("%w: version %d", ErrRecordFormat, v[0])
+	}
+	r := &Record{PeerID: bytes.Clone(rd.lp16(64))}
+	copy(r.Genesis[:], rd.take(32))
+	if roles := rd.take(1); roles != nil {
+		r.Roles = roles[0]
+	}
+	if seq := rd.take(8); seq != nil {
+		r.Seq = binary.LittleEndian.Uint64(seq)
+	}
+	n := rd.take(1)
+	if n != nil && int(n[0]) > MaxAddrs {
+		return nil, fmt.Errorf("%w: %d addresses", ErrRecordFormat, n[0])
+	}
+	if n != nil {
+		for range int(n[0]) {
+			a := rd.lp16(MaxAddrLen)
+			if len(a) == 0 {
+				rd.err = ErrRecordFormat
+				break
+			}
+			r.Addrs = append(r.Addrs, string(a))
+		}
+	}
+	copy(r.Signature[:], rd.take(64))
+	if rd.err != nil {
+		return nil, rd.err
+	}
+	if len(rd.b) != 0 {
+		return nil, fmt.Errorf("%w: %d trailing bytes", ErrRecordFormat, len(rd.b))
+	}
+	if err := r.Verify(); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
