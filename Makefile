@@ -22,6 +22,7 @@ DISCOVERY := $(CARGO_TARGET_DIR)/release/detr-discovery
 # Seconds of each Go fuzz target in the smoke run.
 GO_FUZZ_SECONDS ?= 5
 export FLARECHAIN_NODE ?= $(NODE)
+export DETR_DISCOVERY ?= $(DISCOVERY)
 # The crates that build without polkadot-sdk: quick to test.
 PURE_CRATES := etrid-protocol etrid-aecomms etrid-p2p-fluent etrid-p2p-dpeers etrid-p2p-stored
 TEST_CRATES := flarechain-tests detr-bench-report

@@ -2,11 +2,13 @@
 //! them over JSON-RPC, and stops them when dropped. Every wait is bounded; a failure panics with
 //! the tail of the node's log.
 
+pub mod daemon;
 pub mod network;
 pub mod node;
 pub mod rpc;
 pub mod script;
 
+pub use daemon::Daemon;
 pub use network::LocalNetwork;
 pub use node::{NodeConfig, TestNode};
 pub use script::run_script;

@@ -107,6 +107,11 @@ impl TestNode {
         fs::read_to_string(&self.log_path).is_ok_and(|log| log.contains(text))
     }
 
+    /// How many times `text` appears in the node's log.
+    pub fn log_count(&self, text: &str) -> usize {
+        fs::read_to_string(&self.log_path).map_or(0, |log| log.matches(text).count())
+    }
+
     /// A JSON-RPC client for this node.
     pub fn rpc(&self) -> Rpc {
         Rpc::new(self.rpc_port)

@@ -46,6 +46,12 @@ pub struct DetrParams {
     /// Peers below minus this score are banned (`dpeers.reputation_threshold`, default 50).
     #[arg(long, value_name = "SCORE")]
     pub detr_reputation_threshold: Option<i32>,
+
+    /// HTTP API of a local `detr-discovery` daemon, e.g. http://127.0.0.1:30401
+    /// (`detrp2p.discovery`): the node registers its signed record there and dials the peers
+    /// of its chain the daemon finds.
+    #[arg(long, value_name = "URL")]
+    pub detr_discovery: Option<String>,
 }
 
 impl DetrParams {
@@ -79,6 +85,7 @@ impl DetrParams {
         set(&mut file.fluent.rate_limit, &self.detr_rate_limit);
         set(&mut file.fluent.peer_rate_limit, &self.detr_peer_rate_limit);
         set(&mut file.fluent.inbound_rate_limit, &self.detr_inbound_rate_limit);
+        set(&mut file.detrp2p.discovery, &self.detr_discovery);
         if self.detr_reputation_threshold.is_some() {
             file.dpeers.reputation_threshold = self.detr_reputation_threshold;
         }

@@ -32,8 +32,10 @@ pub struct DetrSection {
     pub max_peers: Option<u32>,
     /// Time a peer has to complete the AEComms handshake, e.g. "30s".
     pub connection_timeout: Option<String>,
-    /// Use the discovery daemon given by `--detr-discovery`.
+    /// Use the discovery daemon (`discovery`); `false` turns the client off.
     pub enable_discovery: Option<bool>,
+    /// HTTP API of the local `detr-discovery` daemon, e.g. "http://127.0.0.1:30401".
+    pub discovery: Option<String>,
 }
 
 /// `[aecomms]`.
@@ -124,6 +126,8 @@ pub struct DetrConfig {
     pub handshake_timeout: Duration,
     /// Whether the discovery client may run.
     pub enable_discovery: bool,
+    /// HTTP API of the discovery daemon; the client runs when set and enabled.
+    pub discovery_url: Option<String>,
     /// When sessions rekey.
     pub rekey: RekeyPolicy,
     /// Flow control.
@@ -138,6 +142,7 @@ impl Default for DetrConfig {
             max_peers: 50,
             handshake_timeout: Duration::from_secs(30),
             enable_discovery: true,
+            discovery_url: None,
             rekey: RekeyPolicy::default(),
             flow: FlowConfig::default(),
             peers: RegistryConfig::default(),
@@ -189,6 +194,16 @@ impl DetrConfig {
         }
         if let Some(v) = f.detrp2p.enable_discovery {
             self.enable_discovery = v;
+        }
+        if let Some(v) = &f.detrp2p.discovery {
+            let rest = v.strip_prefix("http://").filter(|r| !r.is_empty());
+            if rest.is_none() {
+                return Err(err(
+                    "detrp2p.discovery",
+                    format!("{v:?} is not an http:// URL like \"http://127.0.0.1:30401\""),
+                ));
+            }
+            self.discovery_url = Some(v.clone());
         }
         if let Some(v) = &f.aecomms.cipher {
             if v != "ChaCha20Poly1305" {
@@ -285,6 +300,7 @@ mod tests {
             ("[aecomms]\ncipher = \"AES\"", "aecomms.cipher"),
             ("[detrp2p]\nconnection_timeout = \"soon\"", "detrp2p.connection_timeout"),
             ("[dpeers]\nban_duration = \"0s\"", "dpeers.ban_duration"),
+            ("[detrp2p]\ndiscovery = \"127.0.0.1:1\"", "detrp2p.discovery"),
         ];
         for (text, key) in cases {
             let e =

@@ -15,7 +15,7 @@ use sp_runtime::traits::Block as BlockT;
 use substrate_prometheus_endpoint::Registry;
 use zeroize::Zeroizing;
 
-use crate::{flows, governance, DetrConfig, DetrP2pHandle, DetrP2pPrototype, Error};
+use crate::{discovery, flows, governance, DetrConfig, DetrP2pHandle, DetrP2pPrototype, Error};
 use detrp2p_runtime_api::DetrP2pApi;
 use sp_api::ProvideRuntimeApi;
 
@@ -42,7 +42,16 @@ pub fn install<B: BlockT, N: NetworkBackend<B, B::Hash>>(
     genesis_bytes.copy_from_slice(&genesis.as_ref()[..32]);
     let roles = sc_network_common::role::Roles::from(role).bits();
     let cache_dir = net_config.network_config.net_config_path.clone();
-    let (prototype, configs) = DetrP2pPrototype::new::<B, N>(
+    let discovery = config.discovery_url.clone().filter(|_| config.enable_discovery).map(|url| {
+        let net = &net_config.network_config;
+        discovery::Settings {
+            url,
+            key: ed25519_dalek::SigningKey::from_bytes(&secret),
+            roles,
+            addrs: discovery::advertised(&net.public_addresses, &net.listen_addresses),
+        }
+    });
+    let (mut prototype, configs) = DetrP2pPrototype::new::<B, N>(
         config,
         genesis_bytes,
         roles,
@@ -56,6 +65,7 @@ pub fn install<B: BlockT, N: NetworkBackend<B, B::Hash>>(
     for cfg in configs {
         net_config.add_notification_protocol(cfg);
     }
+    prototype.discovery = discovery;
     Ok(prototype)
 }
 

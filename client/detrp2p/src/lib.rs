@@ -11,6 +11,7 @@
 
 pub mod cli;
 pub mod config;
+pub mod discovery;
 pub mod flows;
 pub mod governance;
 pub mod handle;
@@ -60,6 +61,7 @@ pub struct DetrP2pPrototype {
     services: Vec<(DetrProtocol, Box<dyn NotificationService>)>,
     handshake: protocols::StreamHandshake,
     shared: Arc<shared::Shared>,
+    discovery: Option<discovery::Settings>,
 }
 
 /// Why the plugin could not be set up.
@@ -118,7 +120,7 @@ impl DetrP2pPrototype {
         let cache = cache_dir.map(|dir| peer_cache::open(dir, &node_key));
         let shared =
             Arc::new(shared::Shared::new(local, local_peer, genesis, config, stats, cache));
-        Ok((Self { services, handshake, shared }, configs))
+        Ok((Self { services, handshake, shared, discovery: None }, configs))
     }
 
     /// Starts one worker per protocol and returns the handle.
@@ -136,6 +138,10 @@ impl DetrP2pPrototype {
                 futures::future::pending(),
             );
             spawner.spawn("detr-peer-cache", Some("detr-p2p"), Box::pin(flusher));
+        }
+        if let Some(settings) = self.discovery {
+            let client = discovery::run(self.shared.clone(), settings);
+            spawner.spawn("detr-discovery", Some("detr-p2p"), Box::pin(client));
         }
         for (protocol, service) in self.services {
             let worker = worker::Worker {

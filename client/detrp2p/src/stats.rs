@@ -5,7 +5,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use serde::{Deserialize, Serialize};
 use substrate_prometheus_endpoint::{
-    register, CounterVec, GaugeVec, Opts, PrometheusError, Registry, U64,
+    register, CounterVec, Gauge, GaugeVec, Opts, PrometheusError, Registry, U64,
 };
 
 use crate::protocols::DetrProtocol;
@@ -82,6 +82,7 @@ pub struct ProtocolStats {
 
 struct Metrics {
     config: GaugeVec<U64>,
+    discovered: Gauge<U64>,
     events: CounterVec<U64>,
     sessions: GaugeVec<U64>,
     bans: CounterVec<U64>,
@@ -98,6 +99,13 @@ impl Metrics {
                         "DETR P2P parameters in force (on-chain values within local bounds)",
                     ),
                     &["param"],
+                )?,
+                registry,
+            )?,
+            discovered: register(
+                Gauge::new(
+                    "substrate_detr_discovery_peers",
+                    "Peers of this chain found through the discovery daemon",
                 )?,
                 registry,
             )?,
@@ -198,6 +206,13 @@ impl Stats {
             m.config
                 .with_label_values(&[&format!("priority_weight_{level}")])
                 .set(u64::from(*weight));
+        }
+    }
+
+    /// Sets the number of peers found through the discovery daemon.
+    pub fn set_discovered(&self, n: u64) {
+        if let Some(m) = &self.metrics {
+            m.discovered.set(n);
         }
     }
 
