@@ -1,7 +1,9 @@
 package discovery
 
 import (
+	"bytes"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
 	"fmt"
@@ -9,6 +11,7 @@ import (
 	"math/big"
 	"net"
 	"net/netip"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -293,20 +296,17 @@ func (n *Node) onMessage(from netip.AddrPort, peerID []byte, msg []byte) {
 			n.gossip(raw, peerID)
 		}
 	case msgGetRecords:
-		if len(body) != 34 {
+		if len(body) != 32+2+32 {
 			return
 		}
-		var genesis [32]byte
+		var genesis, theirs [32]byte
 		copy(genesis[:], body)
 		offset := int(binary.LittleEndian.Uint16(body[32:]))
-		n.mu.Lock()
-		var raws [][]byte
-		for _, s := range n.records[genesis] {
-			if time.Since(s.renewed) < n.cfg.RecordTTL {
-				raws = append(raws, s.raw)
-			}
+		copy(theirs[:], body[34:])
+		raws, digest := n.held(genesis)
+		if offset == 0 && digest == theirs {
+			return // the asker holds the same records: nothing to send
 		}
-		n.mu.Unlock()
 		offset = min(offset, len(raws))
 		page, _ := encodeRecords(genesis, len(raws), offset, raws)
 		n.send(sender, page)
@@ -322,7 +322,7 @@ func (n *Node) onMessage(from netip.AddrPort, peerID []byte, msg []byte) {
 			}
 		}
 		if next := page.offset + len(page.records); len(page.records) > 0 && next < page.total {
-			n.send(sender, getRecords(page.genesis, next))
+			n.send(sender, getRecords(page.genesis, next, [32]byte{}))
 		}
 	}
 }
@@ -334,9 +334,36 @@ func (n *Node) reject(from Contact, err error) {
 	n.log.Debug("rejected message", "from", from.Addr, "err", err)
 }
 
-func getRecords(genesis [32]byte, offset int) []byte {
+// getRecords asks for the records of genesis from offset on; digest is what the asker holds
+// (see held), so that a daemon in sync is answered with nothing.
+func getRecords(genesis [32]byte, offset int, digest [32]byte) []byte {
 	out := append([]byte{msgGetRecords}, genesis[:]...)
-	return binary.LittleEndian.AppendUint16(out, uint16(offset))
+	out = binary.LittleEndian.AppendUint16(out, uint16(offset))
+	return append(out, digest[:]...)
+}
+
+// held lists the unexpired records of genesis in PeerId order (stable pages) with a digest of
+// their PeerIds and sequence numbers.
+func (n *Node) held(genesis [32]byte) ([][]byte, [32]byte) {
+	n.mu.Lock()
+	var live []*stored
+	for _, s := range n.records[genesis] {
+		if time.Since(s.renewed) < n.cfg.RecordTTL {
+			live = append(live, s)
+		}
+	}
+	n.mu.Unlock()
+	slices.SortFunc(live, func(a, b *stored) int { return bytes.Compare(a.rec.PeerID, b.rec.PeerID) })
+	h := sha256.New()
+	raws := make([][]byte, len(live))
+	for i, s := range live {
+		h.Write(s.rec.PeerID)
+		h.Write(binary.LittleEndian.AppendUint64(nil, s.rec.Seq))
+		raws[i] = s.raw
+	}
+	var digest [32]byte
+	h.Sum(digest[:0])
+	return raws, digest
 }
 
 func (n *Node) ping(c Contact) {
@@ -397,7 +424,8 @@ func (n *Node) refresh(round int) {
 	}
 	for _, e := range pick(all, 1, nil) {
 		for _, g := range genesis {
-			n.send(e.Contact, getRecords(g, 0))
+			_, digest := n.held(g)
+			n.send(e.Contact, getRecords(g, 0, digest))
 		}
 	}
 	// Contacts silent for 3 rounds get a ping; 3 missed pings remove them.
