@@ -1,6 +1,8 @@
 # FlareChain DETR P2P: one entry point for building, running and testing.
 #   make build   release node (with runtime wasm)
-#   make run     a --dev node on ws://127.0.0.1:9944
+#   make run     the zombienet local network (Alice, Bob, Charlie, Dave + discovery daemons),
+#                Alice on ws://127.0.0.1:9944
+#   make run-dev one --dev node on ws://127.0.0.1:9944
 #   make test    every test of the project (setup and build included)
 #   make bench   benchmarks, printed as ratios against a baseline of the same run
 #   make lint    rustfmt, clippy on the fast crates and the plugin crates
@@ -31,7 +33,7 @@ RUNTIME_CRATES := detrp2p-runtime-api pallet-detr-p2p
 # The plugin crates that need polkadot-sdk (checked against the release build's dependencies).
 SDK_CRATES := detrp2p detrp2p-rpc
 
-.PHONY: setup build run test test-unit test-go test-e2e fuzz-smoke bench lint fmt
+.PHONY: setup build run run-dev test test-unit test-go test-e2e test-zombienet fuzz-smoke bench lint fmt
 
 setup:
 	@bash scripts/setup.sh
@@ -41,10 +43,13 @@ build: setup
 	cd go-core && go build -o $(DISCOVERY) ./cmd/detr-discovery
 
 run: build
+	@bash scripts/zombienet.sh spawn
+
+run-dev: build
 	@bash scripts/run-dev.sh "$(NODE)"
 
 test: build
-	$(MAKE) --no-print-directory lint test-unit test-go fuzz-smoke test-e2e
+	$(MAKE) --no-print-directory lint test-unit test-go fuzz-smoke test-e2e test-zombienet
 
 test-unit:
 	cargo test --locked $(addprefix -p ,$(PURE_CRATES))
@@ -57,6 +62,10 @@ test-go:
 	cd go-core && go vet ./... && go test -race -count=1 ./...
 	cd go-core && for t in crypto:FuzzOpen transport:FuzzPacket discovery:FuzzDecodeRecord discovery:FuzzMessages; do \
 	  go test -run '^$$' -fuzz "^$${t#*:}$$" -fuzztime $(GO_FUZZ_SECONDS)s ./$${t%%:*} | tail -1; done
+
+# Every zombienet/*.zndsl, each on a fresh 4-node network with its own discovery daemons.
+test-zombienet:
+	bash scripts/zombienet.sh test
 
 fuzz-smoke:
 	bash scripts/fuzz-smoke.sh

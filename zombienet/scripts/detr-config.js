@@ -45,6 +45,16 @@ function sudo(api, call) {
   });
 }
 
+// sudo(detrP2p.setConfig) with `changes` over the current values; resolves once in a block.
+async function setConfig(api, changes) {
+  const current = (await api.call.detrP2pApi.networkConfig()).toJSON();
+  const unknown = Object.keys(changes).filter((k) => !(k in current));
+  if (unknown.length) throw new Error(`unknown field(s) ${unknown.join(', ')}; known: ${Object.keys(current).join(', ')}`);
+  const config = { ...current, ...changes };
+  const inBlock = await sudo(api, api.tx.detrP2p.setConfig(config));
+  return { inBlock, networkConfig: config };
+}
+
 async function main() {
   const [url, command, arg] = process.argv.slice(2);
   if (!url) throw new Error("usage: node detr-config.js <ws-url> [set '<json>' | bridge-chains <ids>]");
@@ -54,13 +64,7 @@ async function main() {
   if (command === undefined) {
     out = await read(api);
   } else if (command === 'set') {
-    const current = (await api.call.detrP2pApi.networkConfig()).toJSON();
-    const changes = JSON.parse(arg || '{}');
-    const unknown = Object.keys(changes).filter((k) => !(k in current));
-    if (unknown.length) throw new Error(`unknown field(s) ${unknown.join(', ')}; known: ${Object.keys(current).join(', ')}`);
-    const config = { ...current, ...changes };
-    const inBlock = await sudo(api, api.tx.detrP2p.setConfig(config));
-    out = { inBlock, networkConfig: config };
+    out = await setConfig(api, JSON.parse(arg || '{}'));
   } else if (command === 'bridge-chains') {
     const chains = (arg || '').split(',').filter((s) => s !== '').map(Number);
     if (chains.some((c) => !Number.isInteger(c) || c < 0)) throw new Error(`bad chain list ${arg}`);
@@ -73,5 +77,9 @@ async function main() {
   await api.disconnect();
 }
 
-setTimeout(() => { console.error('detr-config.js: timed out after 90 s'); process.exit(1); }, 90_000).unref();
-main().then(() => process.exit(0)).catch((e) => { console.error(`detr-config.js: ${e.message || e}`); process.exit(1); });
+module.exports = { read, sudo, setConfig };
+
+if (require.main === module) {
+  setTimeout(() => { console.error('detr-config.js: timed out after 90 s'); process.exit(1); }, 90_000).unref();
+  main().then(() => process.exit(0)).catch((e) => { console.error(`detr-config.js: ${e.message || e}`); process.exit(1); });
+}
