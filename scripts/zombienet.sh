@@ -9,7 +9,7 @@
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BIN=${CARGO_TARGET_DIR:-$HOME/.cache/flarechain/target}/release
-export PATH="$BIN:$PATH"
+export PATH="$BIN:$ROOT/zombienet/bin:$PATH"
 for b in flarechain-node detr-discovery; do
   command -v "$b" >/dev/null || { echo "$b not found in $BIN: run 'make build'" >&2; exit 1; }
 done
