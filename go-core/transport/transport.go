@@ -193,6 +193,24 @@ func (t *Transport) sealLocked(to netip.AddrPort, p *peer, msg []byte) error {
 	return nil
 }
 
+// addSession keeps s as the newest session, closing the oldest beyond two.
+func (p *peer) addSession(s *crypto.Session) {
+	p.sessions = append(p.sessions, s)
+	if len(p.sessions) > 2 {
+		p.sessions[0].Close()
+		p.sessions = p.sessions[1:]
+	}
+}
+
+// flushLocked sends the messages that waited for a usable session with p.
+func (t *Transport) flushLocked(to netip.AddrPort, p *peer) {
+	queue := p.queue
+	p.queue = nil
+	for _, msg := range queue {
+		_ = t.sealLocked(to, p, msg)
+	}
+}
+
 func (t *Transport) writeLocked(to netip.AddrPort, pkt []byte) {
 	if _, err := t.conn.WriteToUDPAddrPort(pkt, to); err != nil {
 		t.stats.Dropped++
@@ -306,11 +324,7 @@ func (t *Transport) onInit(from netip.AddrPort, pkt []byte) {
 	}
 	// Kept as a candidate until a frame under it arrives: a replayed init cannot displace
 	// a working session.
-	p.sessions = append(p.sessions, session)
-	if len(p.sessions) > 2 {
-		p.sessions[0].Close()
-		p.sessions = p.sessions[1:]
-	}
+	p.addSession(session)
 	if p.created.IsZero() {
 		p.created = time.Now()
 	}
@@ -339,17 +353,9 @@ func (t *Transport) onResp(from netip.AddrPort, pkt []byte) {
 		return
 	}
 	t.stats.Handshakes++
-	p.sessions = append(p.sessions, session)
-	if len(p.sessions) > 2 {
-		p.sessions[0].Close()
-		p.sessions = p.sessions[1:]
-	}
+	p.addSession(session)
 	p.pending, p.created, p.verified = nil, time.Now(), true
-	queue := p.queue
-	p.queue = nil
-	for _, msg := range queue {
-		_ = t.sealLocked(from, p, msg)
-	}
+	t.flushLocked(from, p)
 }
 
 func (t *Transport) onData(from netip.AddrPort, frame []byte) *delivery {
@@ -373,11 +379,7 @@ func (t *Transport) onData(from netip.AddrPort, frame []byte) *delivery {
 			p.sessions = []*crypto.Session{p.sessions[i]}
 			p.verified = true
 			p.created = time.Now()
-			queue := p.queue
-			p.queue = nil
-			for _, m := range queue {
-				_ = t.sealLocked(from, p, m)
-			}
+			t.flushLocked(from, p)
 		}
 		return &delivery{peerID: bytes.Clone(p.peerID), msg: msg}
 	}

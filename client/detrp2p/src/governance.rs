@@ -54,10 +54,6 @@ impl Bounder {
     }
 }
 
-fn per_second(limit: &RateLimit) -> f64 {
-    limit.per_second_f64()
-}
-
 /// The settings in force for the chain's `chain` under the operator's `local` bounds, and what
 /// changed compared with `previous`.
 pub fn bounded(
@@ -72,8 +68,8 @@ pub fn bounded(
 
     let rate = |field, chain: u32, local: &RateLimit, before: &RateLimit, b: &mut Bounder| {
         let chain_limit = RateLimit::per_second(NonZeroU32::new(chain).unwrap_or(NonZeroU32::MIN));
-        let chosen = b.min(field, chain as f64, per_second(local), per_second(before));
-        if chosen == per_second(local) {
+        let chosen = b.min(field, chain as f64, local.per_second_f64(), before.per_second_f64());
+        if chosen == local.per_second_f64() {
             *local
         } else {
             chain_limit

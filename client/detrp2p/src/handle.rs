@@ -252,7 +252,6 @@ impl DetrP2pHandle {
 
     /// Every peer with an open detr stream.
     pub fn peers(&self) -> Vec<PeerSummary> {
-        let now = std::time::Instant::now();
         let mut out: Vec<_> = streams_by_peer(&self.shared)
             .into_iter()
             .map(|(peer, streams)| {
@@ -265,12 +264,7 @@ impl DetrP2pHandle {
                 PeerSummary {
                     peer_id: peer.to_base58(),
                     roles: streams.first().map_or(0, |(_, s)| s.roles),
-                    reputation: self
-                        .shared
-                        .registry
-                        .lock()
-                        .get_peer(&peer, now)
-                        .map_or(0, |i| i.reputation),
+                    reputation: self.shared.reputation(&peer),
                     sessions,
                     best_block: self
                         .shared

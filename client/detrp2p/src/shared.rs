@@ -178,13 +178,17 @@ impl Shared {
         self.seen.lock().put(*id, ()).is_none()
     }
 
+    /// The reputation of `peer` now (0 if unknown).
+    pub fn reputation(&self, peer: &PeerId) -> i32 {
+        self.registry.lock().get_peer(peer, Instant::now()).map_or(0, |i| i.reputation)
+    }
+
     /// Notes a connection change of `peer` in the peer cache.
     pub fn remember(&self, peer: &PeerId, kind: ConnectionKind, inbound: bool) {
         let Some(cache) = &self.peer_cache else { return };
         let id = peer.to_base58();
         if kind == ConnectionKind::Connected {
-            let reputation =
-                self.registry.lock().get_peer(peer, Instant::now()).map_or(0, |i| i.reputation);
+            let reputation = self.reputation(peer);
             let source = if inbound { PeerSource::Inbound } else { PeerSource::Bootnode };
             cache.store_peer(&id, PeerData { addresses: Vec::new(), source, reputation });
         }

@@ -143,8 +143,7 @@ fn add_peers(
             }
         }
         if let Some(cache) = &shared.peer_cache {
-            let reputation =
-                shared.registry.lock().get_peer(&peer, Instant::now()).map_or(0, |i| i.reputation);
+            let reputation = shared.reputation(&peer);
             cache.store_peer(
                 &peer.to_base58(),
                 PeerData { addresses: p.addrs.clone(), source: PeerSource::Discovery, reputation },
