@@ -144,24 +144,21 @@ pub fn as_network_config(config: &DetrConfig) -> NetworkConfig {
     }
 }
 
-/// What the runtime at one block says.
-enum Reading {
-    /// The runtime has `DetrP2pApi`.
-    Governed(NetworkConfig, Vec<ChainId>),
-    /// The runtime does not have it: local settings apply, every bridge chain is accepted.
-    Ungoverned,
-}
-
-fn read<B: BlockT, C>(client: &C, at: B::Hash) -> Result<Reading, sp_api::ApiError>
+/// What the runtime at `at` says: its parameters and accepted bridge chains, or `None` when it
+/// has no `DetrP2pApi` (local settings apply, every bridge chain is accepted).
+fn read<B: BlockT, C>(
+    client: &C,
+    at: B::Hash,
+) -> Result<Option<(NetworkConfig, Vec<ChainId>)>, sp_api::ApiError>
 where
     C: ProvideRuntimeApi<B>,
     C::Api: DetrP2pApi<B>,
 {
     let api = client.runtime_api();
     if !api.has_api::<dyn DetrP2pApi<B>>(at)? {
-        return Ok(Reading::Ungoverned);
+        return Ok(None);
     }
-    Ok(Reading::Governed(api.network_config(at)?, api.bridge_chains(at)?))
+    Ok(Some((api.network_config(at)?, api.bridge_chains(at)?)))
 }
 
 /// Follows finality: applies the chain's parameters whenever they change. Runs for the node's
@@ -177,26 +174,21 @@ where
     let mut last = None;
     let mut at = Some((info.finalized_hash, info.finalized_number.unique_saturated_into()));
     while let Some((hash, number)) = at {
-        let reading = read::<B, C>(&client, hash);
-        let key = match &reading {
-            Ok(Reading::Governed(config, chains)) => Some(Some((config.clone(), chains.clone()))),
-            Ok(Reading::Ungoverned) => Some(None),
-            Err(_) => None,
-        };
-        if key.is_some() && key != last {
-            match reading {
-                Ok(Reading::Governed(config, chains)) => {
-                    handle.shared.apply_chain_config(&config, chains, number)
+        match read::<B, C>(&client, hash) {
+            Err(e) => log::warn!(target: LOG_TARGET, "reading DetrP2pApi at #{number}: {e}"),
+            Ok(reading) if last.as_ref() == Some(&reading) => {}
+            Ok(reading) => {
+                match &reading {
+                    Some((config, chains)) => {
+                        handle.shared.apply_chain_config(config, chains.clone(), number)
+                    }
+                    None => log::info!(
+                        target: LOG_TARGET,
+                        "runtime at #{number} has no DetrP2pApi: local detr settings apply"
+                    ),
                 }
-                Ok(Reading::Ungoverned) => log::info!(
-                    target: LOG_TARGET,
-                    "runtime at #{number} has no DetrP2pApi: local detr settings apply"
-                ),
-                Err(_) => unreachable!("no key without a reading"),
+                last = Some(reading);
             }
-            last = key;
-        } else if let Err(e) = reading {
-            log::warn!(target: LOG_TARGET, "reading DetrP2pApi at #{number}: {e}");
         }
         at = finality.next().await.map(|n| {
             (n.hash, (*sp_runtime::traits::Header::number(&n.header)).unique_saturated_into())
