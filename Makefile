@@ -31,7 +31,7 @@ TEST_CRATES := flarechain-tests detr-bench-report
 # The runtime-side crates, tested natively (no wasm needed).
 RUNTIME_CRATES := detrp2p-runtime-api pallet-detr-p2p
 # The plugin crates that need polkadot-sdk (checked against the release build's dependencies).
-SDK_CRATES := detrp2p detrp2p-rpc
+SDK_CRATES := detrp2p detrp2p-rpc detr-inproc
 
 .PHONY: setup build run run-dev test test-unit test-go test-e2e test-zombienet fuzz-smoke bench lint fmt
 
@@ -40,6 +40,7 @@ setup:
 
 build: setup
 	cargo build --release --locked -p flarechain-node
+	cargo build --release --locked -p detr-inproc --bin detr-rogue-peer
 	cd go-core && go build -o $(DISCOVERY) ./cmd/detr-discovery
 
 run: build
@@ -70,11 +71,14 @@ test-zombienet:
 fuzz-smoke:
 	bash scripts/fuzz-smoke.sh
 
+# In-process sc-network peers (connect_peer on both backends), then real node processes.
 test-e2e:
+	cargo test --release --locked -p detr-inproc --test connect_peer
 	cargo test --locked -p flarechain-tests -- --test-threads=1
 
 bench: setup
 	cargo bench --locked $(addprefix -p ,$(PURE_CRATES))
+	cargo bench --locked -p detr-inproc
 	cd go-core && go test -run '^$$' -bench . -benchtime 2x ./discovery && go test -run '^$$' -bench . ./crypto
 
 lint:

@@ -3,12 +3,15 @@
 //! the tail of the node's log.
 
 pub mod daemon;
+pub mod detr;
 pub mod network;
 pub mod node;
+pub mod rogue;
 pub mod rpc;
 pub mod script;
 
 pub use daemon::Daemon;
 pub use network::LocalNetwork;
 pub use node::{NodeConfig, TestNode};
+pub use rogue::run_rogue;
 pub use script::run_script;

@@ -5,38 +5,16 @@
 
 use std::time::Duration;
 
-use flarechain_tests::{run_script, LocalNetwork, TestNode};
+use flarechain_tests::{
+    detr::{stat, wait_sessions, PROTOCOLS},
+    run_script, LocalNetwork,
+};
 use jsonrpsee::{
     core::client::{Subscription, SubscriptionClientT},
     rpc_params,
     ws_client::WsClientBuilder,
 };
 use serde_json::Value;
-
-const PROTOCOLS: [&str; 4] = ["block", "consensus", "bridge", "tx"];
-
-/// Waits until `node` has established sessions on all four protocols with `peers` peers.
-async fn wait_sessions(node: &mut TestNode, peers: usize) {
-    node.wait_for(
-        "AEComms sessions on all four protocols",
-        Duration::from_secs(90),
-        |rpc| async move {
-            let sessions = rpc.call("detr_sessions", rpc_params![]).await?;
-            let established =
-                sessions.as_array()?.iter().filter(|s| s["established"] == true).count();
-            (established >= peers * PROTOCOLS.len()).then_some(())
-        },
-    )
-    .await;
-}
-
-fn stat(stats: &Value, protocol: &str, field: &str) -> u64 {
-    stats["protocols"]
-        .as_array()
-        .and_then(|ps| ps.iter().find(|p| p["protocol"] == protocol))
-        .and_then(|p| p[field].as_u64())
-        .unwrap_or(0)
-}
 
 async fn detr_network(backend: &str) {
     let mut net = LocalNetwork::start(&["--network-backend", backend]).await;

@@ -6,7 +6,11 @@ use detrp2p_runtime_api::{ChainId, NetworkConfig};
 use etrid_p2p_fluent::FlowError;
 use etrid_protocol::{Envelope, Message, MessageId, MessageKind, Protocol};
 use futures::{Stream, StreamExt};
-use sc_network::{multiaddr::Multiaddr, PeerId};
+use sc_network::{
+    config::{parse_addr, MultiaddrWithPeerId},
+    multiaddr::Multiaddr,
+    PeerId,
+};
 use serde::{Deserialize, Serialize};
 use tokio_stream::wrappers::BroadcastStream;
 
@@ -169,9 +173,15 @@ impl DetrP2pHandle {
         Ok((id, relay(&self.shared, envelope, None)))
     }
 
-    /// Asks sc-network to connect `addr` (`/…/p2p/<peer>`) on every detr protocol.
+    /// Connects to `addr` (`/…/p2p/<peer>`) and opens every detr protocol with it: the peer
+    /// becomes a reserved peer of sync (as `system_addReservedPeer` does), which is what makes
+    /// the peer open its side of the detr streams, and of the four detr protocols.
     pub fn connect_peer(&self, addr: Multiaddr) -> Result<(), String> {
+        // Checked here: litep2p ignores an address it cannot use instead of refusing it.
+        let (peer_id, multiaddr) =
+            parse_addr(addr.clone()).map_err(|e| format!("{addr} is not /…/p2p/<PeerId>: {e}"))?;
         let network = self.shared.network.get().ok_or("network not started")?;
+        network.add_reserved_peer(MultiaddrWithPeerId { multiaddr, peer_id })?;
         for protocol in DetrProtocol::ALL {
             network.add_peers_to_reserved_set(
                 self.shared.protocol_name(protocol),
@@ -181,12 +191,11 @@ impl DetrP2pHandle {
         Ok(())
     }
 
-    /// Closes every detr stream with `peer`.
+    /// Closes every detr stream with `peer` and undoes [`Self::connect_peer`]'s reservations.
     pub fn disconnect_peer(&self, peer: &PeerId) {
         if let Some(network) = self.shared.network.get() {
-            for protocol in DetrProtocol::ALL {
-                network.disconnect_peer(*peer, self.shared.protocol_name(protocol));
-            }
+            self.shared.drop_streams(network.as_ref(), *peer);
+            network.remove_reserved_peer(*peer);
         }
     }
 

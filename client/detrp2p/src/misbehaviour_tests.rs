@@ -22,7 +22,7 @@ use crate::{
     protocols::{DetrProtocol, FrameTag, StreamHandshake, WIRE_VERSION},
     shared::Shared,
     stats::Stats,
-    worker::{tagged, Worker},
+    worker::Worker,
 };
 
 const GENESIS: [u8; 32] = [7; 32];
@@ -152,7 +152,7 @@ fn connected(config: DetrConfig) -> Fixture {
     assert_eq!(hello[0], FrameTag::Handshake as u8);
     let hello = HandshakeMessage::decode(&mut &hello[1..]).unwrap();
     let reply = attacker.on_handshake(&hello, std::time::Instant::now()).unwrap().expect("a reply");
-    receive(&mut worker, peer, tagged(FrameTag::Handshake, &reply.encode()));
+    receive(&mut worker, peer, FrameTag::Handshake.frame(&reply.encode()));
     assert!(shared.streams.lock()[&(peer, PROTOCOL)].is_established());
     Fixture { worker, shared, attacker, peer }
 }
@@ -169,7 +169,7 @@ fn bridge(nonce: u64) -> Vec<u8> {
 
 impl Fixture {
     fn send_sealed(&mut self, plaintext: &[u8]) -> Vec<u8> {
-        let frame = tagged(FrameTag::Sealed, &self.attacker.seal(plaintext).unwrap());
+        let frame = FrameTag::Sealed.frame(&self.attacker.seal(plaintext).unwrap());
         receive(&mut self.worker, self.peer, frame.clone());
         frame
     }
@@ -200,7 +200,7 @@ fn good_traffic_is_delivered_and_rewarded() {
 fn garbage_frames_get_the_peer_banned() {
     let mut f = connected(DetrConfig::default());
     let (worker, peer) = (&mut f.worker, f.peer);
-    receive(worker, peer, tagged(FrameTag::Sealed, &[0xab; 80]));
+    receive(worker, peer, FrameTag::Sealed.frame(&[0xab; 80]));
     assert_eq!(f.stats().decrypt_failures, 1);
     assert!(f.banned());
     assert_eq!(f.shared.stats.bans(), 1);
@@ -257,7 +257,7 @@ fn a_forged_handshake_costs_reputation() {
     let mut f = connected(DetrConfig::default());
     let mut forged = f.attacker.start_handshake();
     forged.signature[0] ^= 1;
-    receive(&mut f.worker, f.peer, tagged(FrameTag::Handshake, &forged.encode()));
+    receive(&mut f.worker, f.peer, FrameTag::Handshake.frame(&forged.encode()));
     assert_eq!(f.stats().handshake_failures, 1);
     assert!(f.banned());
 }
@@ -271,4 +271,60 @@ fn detr_max_peers_bounds_the_registry() {
         f.shared.registry.lock().connected_peer(&other, now),
         Err(etrid_p2p_dpeers::PeerError::TooManyPeers(1))
     );
+}
+
+/// Drops what it is given.
+struct NullSink;
+
+#[async_trait::async_trait]
+impl MessageSink for NullSink {
+    fn send_sync_notification(&self, _: Vec<u8>) {}
+    async fn send_async_notification(&self, _: Vec<u8>) -> Result<(), sc_network::error::Error> {
+        Ok(())
+    }
+}
+
+/// A stream with the fixture's peer whose AEComms handshake never completes.
+fn unanswered_stream(f: &Fixture) -> Arc<crate::shared::Stream> {
+    let public = f.peer.into_ed25519().expect("an Ed25519 PeerId");
+    let binding = Binding {
+        remote: RemoteIdentity {
+            peer_id: f.peer.to_bytes(),
+            public: ed25519_dalek::VerifyingKey::from_bytes(&public).unwrap(),
+        },
+        protocol: PROTOCOL.name(&GENESIS).as_bytes().to_vec(),
+        genesis: GENESIS,
+    };
+    Arc::new(crate::shared::Stream {
+        channel: parking_lot::Mutex::new(Channel::new(
+            f.shared.local.clone(),
+            binding,
+            RekeyPolicy::default(),
+        )),
+        established: Default::default(),
+        on_established: Default::default(),
+        roles: 4,
+        opened_at: std::time::Instant::now(),
+    })
+}
+
+#[tokio::test]
+async fn an_unanswered_handshake_costs_reputation_unless_the_stream_closed() {
+    let config = DetrConfig {
+        handshake_timeout: std::time::Duration::from_millis(20),
+        ..DetrConfig::default()
+    };
+    let f = connected(config);
+    let before = f.shared.reputation(&f.peer);
+
+    // The peer left before answering: the stream is no longer in the table.
+    let closed = unanswered_stream(&f);
+    crate::sender::run(f.shared.clone(), PROTOCOL, f.peer, closed, Box::new(NullSink)).await;
+    assert_eq!(f.shared.reputation(&f.peer), before, "no blame for a closed stream");
+
+    // The stream is still open and the peer never answered: that costs.
+    let open = unanswered_stream(&f);
+    f.shared.streams.lock().insert((f.peer, PROTOCOL), open.clone());
+    crate::sender::run(f.shared.clone(), PROTOCOL, f.peer, open, Box::new(NullSink)).await;
+    assert!(f.shared.reputation(&f.peer) < before, "an unanswered handshake costs reputation");
 }

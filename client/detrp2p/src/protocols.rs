@@ -104,6 +104,16 @@ pub enum FrameTag {
     Sealed = 1,
 }
 
+impl FrameTag {
+    /// The notification `tag ‖ body`.
+    pub fn frame(self, body: &[u8]) -> Vec<u8> {
+        let mut out = Vec::with_capacity(body.len() + 1);
+        out.push(self as u8);
+        out.extend_from_slice(body);
+        out
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

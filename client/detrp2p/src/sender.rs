@@ -12,7 +12,6 @@ use crate::{
     protocols::{DetrProtocol, FrameTag},
     shared::{Shared, Stream},
     stats::Event,
-    worker::tagged,
     LOG_TARGET,
 };
 
@@ -42,8 +41,16 @@ pub(crate) async fn run(
     sink: Box<dyn MessageSink>,
 ) {
     if !established(&shared, &stream).await {
-        log::debug!(target: LOG_TARGET, "{peer} did not complete the {} handshake in time", protocol.as_str());
-        shared.report(peer, ReputationChange::BAD_HANDSHAKE);
+        // A stream that closed meanwhile (the peer left) is no fault of the peer's.
+        let still_open = shared
+            .streams
+            .lock()
+            .get(&(peer, protocol))
+            .is_some_and(|open| Arc::ptr_eq(open, &stream));
+        if still_open {
+            log::debug!(target: LOG_TARGET, "{peer} did not complete the {} handshake in time", protocol.as_str());
+            shared.report(peer, ReputationChange::BAD_HANDSHAKE);
+        }
         return;
     }
     let flow = shared.flow(protocol).clone();
@@ -56,8 +63,7 @@ pub(crate) async fn run(
         };
         match sealed {
             Ok(frame) => {
-                if let Err(e) = sink.send_async_notification(tagged(FrameTag::Sealed, &frame)).await
-                {
+                if let Err(e) = sink.send_async_notification(FrameTag::Sealed.frame(&frame)).await {
                     log::debug!(target: LOG_TARGET, "{} stream to {peer} closed: {e}", protocol.as_str());
                     shared.stats.count(protocol, Event::Dropped);
                     break;
@@ -71,7 +77,7 @@ pub(crate) async fn run(
         }
         if let Some(hello) = rekey {
             log::debug!(target: LOG_TARGET, "rekeying {} session with {peer}", protocol.as_str());
-            sink.send_sync_notification(tagged(FrameTag::Handshake, &hello.encode()));
+            sink.send_sync_notification(FrameTag::Handshake.frame(&hello.encode()));
         }
     }
 }

@@ -200,6 +200,18 @@ impl Shared {
         protocol.name(&self.genesis)
     }
 
+    /// Closes every detr stream with `peer`. sc-network ignores `disconnect_peer` for reserved
+    /// peers, and detr streams are reserved ones: the peer leaves the reserved sets first.
+    pub fn drop_streams(&self, network: &dyn NetworkService, peer: PeerId) {
+        for protocol in DetrProtocol::ALL {
+            let name = self.protocol_name(protocol);
+            if let Err(e) = network.remove_peers_from_reserved_set(name.clone(), vec![peer]) {
+                log::debug!(target: LOG_TARGET, "cannot unreserve {peer}: {e}");
+            }
+            network.disconnect_peer(peer, name);
+        }
+    }
+
     /// Applies a reputation change and carries out what follows: report to sc-network,
     /// disconnect and ban below the threshold.
     pub fn report(&self, peer: PeerId, change: ReputationChange) {
@@ -219,19 +231,25 @@ impl Shared {
                 PeerEvent::Disconnect { peer, reason } => {
                     log::info!(target: LOG_TARGET, "disconnecting {peer}: {reason}");
                     if let Some(network) = network {
-                        for protocol in DetrProtocol::ALL {
-                            network.disconnect_peer(peer, self.protocol_name(protocol));
-                        }
+                        self.drop_streams(network.as_ref(), peer);
                     }
                 }
                 PeerEvent::Banned { peer, until } => {
                     log::warn!(
                         target: LOG_TARGET,
-                        "banned {peer} for {:?}: {}",
-                        until.saturating_duration_since(Instant::now()),
+                        "banned {peer} for {:.0}s: {}",
+                        until.saturating_duration_since(Instant::now()).as_secs_f64(),
                         change.reason
                     );
                     self.stats.banned(change.reason);
+                    // sc-network drops the whole connection and refuses the peer for a while;
+                    // the registry keeps refusing its detr streams for the rest of the ban.
+                    if let Some(network) = network {
+                        network.report_peer(
+                            peer,
+                            sc_network::ReputationChange::new_fatal(change.reason),
+                        );
+                    }
                 }
                 PeerEvent::Unbanned { .. } => {}
             }

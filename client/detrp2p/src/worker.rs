@@ -36,14 +36,6 @@ pub(crate) struct Worker {
     pub handshake: Vec<u8>,
 }
 
-/// `tag ‖ body`.
-pub(crate) fn tagged(tag: FrameTag, body: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(body.len() + 1);
-    out.push(tag as u8);
-    out.extend_from_slice(body);
-    out
-}
-
 impl Worker {
     /// Runs until the network shuts down.
     pub async fn run(mut self) {
@@ -125,9 +117,13 @@ impl Worker {
         }
     }
 
+    /// Closes this protocol's stream with `peer` (and stops reserving it: sc-network keeps
+    /// reserved peers connected whatever `disconnect_peer` says).
     fn disconnect(&self, peer: PeerId) {
         if let Some(network) = self.network() {
-            network.disconnect_peer(peer, self.shared.protocol_name(self.protocol));
+            let name = self.shared.protocol_name(self.protocol);
+            let _ = network.remove_peers_from_reserved_set(name.clone(), vec![peer]);
+            network.disconnect_peer(peer, name);
         }
     }
 
@@ -176,7 +172,7 @@ impl Worker {
         }
         self.shared.flow(self.protocol).add_peer(peer);
         self.update_sessions();
-        self.service.send_sync_notification(&peer, tagged(FrameTag::Handshake, &hello.encode()));
+        self.service.send_sync_notification(&peer, FrameTag::Handshake.frame(&hello.encode()));
         match self.service.message_sink(&peer) {
             Some(sink) => {
                 let task = sender::run(self.shared.clone(), self.protocol, peer, stream, sink);
@@ -236,10 +232,8 @@ impl Worker {
         match result {
             Ok(reply) => {
                 if let Some(reply) = reply {
-                    self.service.send_sync_notification(
-                        &peer,
-                        tagged(FrameTag::Handshake, &reply.encode()),
-                    );
+                    self.service
+                        .send_sync_notification(&peer, FrameTag::Handshake.frame(&reply.encode()));
                 }
                 self.shared.stats.count(self.protocol, Event::Handshake);
                 self.shared.report(peer, ReputationChange::HANDSHAKE_OK);

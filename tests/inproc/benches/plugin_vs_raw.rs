@@ -1,0 +1,292 @@
+//! The DETR P2P message path against the raw `NotificationService` it runs on, on litep2p and
+//! on libp2p: two in-process peers on 127.0.0.1, each running the plugin and one raw protocol.
+//!
+//! - throughput (criterion): 100 messages of 1 KiB or 64 KiB, pipelined; the plugin path is
+//!   `DetrP2pHandle::send_message` → fluent queue → rate limits → AEComms seal → sink, then open
+//!   → decode → de-dup → `subscribe`; the raw path is `MessageSink::send_async_notification` to
+//!   the peer's `next_event`;
+//! - one-way latency (p50/p99): one message at a time, from the send call to the receiver's
+//!   event, both clocks the same.
+//!
+//! The plugin's rate limits are set to their largest values: this measures the path, not the
+//! limiter. Ratios print at the end; the targets are ≥ 0.9× raw throughput and p99 < 2 ms.
+
+use std::time::{Duration, Instant};
+
+use criterion::{BenchmarkId, Criterion, Throughput};
+use detr_bench_report::Row;
+use detr_inproc::{Backend, Peer, PeerBuilder, RawProtocol};
+use detrp2p::{DetrConfig, DetrP2pHandle, DetrProtocol};
+use etrid_protocol::{BridgeMessage, Message, MessageKind};
+use futures::StreamExt;
+use sc_network::{
+    service::traits::{NotificationEvent, ValidationResult},
+    MessageSink, NotificationService, PeerId, Roles,
+};
+use sp_core::H256;
+use tokio::sync::mpsc;
+
+/// Messages per throughput iteration.
+const BATCH: usize = 100;
+/// Messages timed one by one for the latency percentiles.
+const LATENCY_SAMPLES: usize = 400;
+/// Sizes measured.
+const SIZES: [(usize, &str); 2] = [(1024, "1KiB"), (64 * 1024, "64KiB")];
+/// The raw protocol.
+const RAW: &str = "/flarechain-bench/raw/1";
+/// Longest wait for one message or one batch: a lost message fails the benchmark.
+const DEADLINE: Duration = Duration::from_secs(30);
+
+/// Two peers with sessions on the plugin and a stream on the raw protocol.
+struct Pair {
+    detr: DetrP2pHandle,
+    to: PeerId,
+    raw_sink: Box<dyn MessageSink>,
+    /// Receipt times at the receiver, plugin path.
+    detr_rx: mpsc::UnboundedReceiver<Instant>,
+    /// Receipt times at the receiver, raw path.
+    raw_rx: mpsc::UnboundedReceiver<Instant>,
+    _peers: (Peer, Peer),
+    nonce: u64,
+}
+
+fn config() -> DetrConfig {
+    let max: etrid_p2p_fluent::RateLimit = "1000000 msg/s".parse().expect("a valid rate");
+    let mut config = DetrConfig::default();
+    config.flow.rate_limit = max;
+    config.flow.peer_rate_limit = max;
+    config.flow.inbound_rate_limit = max;
+    config
+}
+
+fn raw_protocol() -> RawProtocol {
+    // libp2p opens streams of non-sync protocols only with peers whose role it knows: a
+    // handshake that decodes as `Roles` says it.
+    RawProtocol { name: RAW.into(), handshake: vec![Roles::FULL.bits()], max_size: 1024 * 1024 }
+}
+
+/// Accepts every stream of `service`; reports receipt times and, once, the sink to the first
+/// peer whose stream opens.
+async fn pump(
+    mut service: Box<dyn NotificationService>,
+    received: mpsc::UnboundedSender<Instant>,
+    opened: mpsc::UnboundedSender<Box<dyn MessageSink>>,
+) {
+    while let Some(event) = service.next_event().await {
+        match event {
+            NotificationEvent::ValidateInboundSubstream { result_tx, .. } => {
+                let _ = result_tx.send(ValidationResult::Accept);
+            }
+            NotificationEvent::NotificationStreamOpened { peer, .. } => {
+                if let Some(sink) = service.message_sink(&peer) {
+                    let _ = opened.send(sink);
+                }
+            }
+            NotificationEvent::NotificationReceived { .. } => {
+                let _ = received.send(Instant::now());
+            }
+            NotificationEvent::NotificationStreamClosed { .. } => {}
+        }
+    }
+}
+
+async fn until(what: &str, mut ready: impl FnMut() -> bool) {
+    let start = Instant::now();
+    while !ready() {
+        assert!(start.elapsed() < DEADLINE, "benchmark setup: {what} within {DEADLINE:?}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+impl Pair {
+    async fn start(backend: Backend) -> Self {
+        let genesis = H256::repeat_byte(0x42);
+        let peer = || PeerBuilder::new(genesis).with_detr(config()).with_raw(raw_protocol());
+        let mut a = peer().start(backend).await.expect("peer A starts");
+        let mut b = peer().start(backend).await.expect("peer B starts");
+        let addr = b.address().await.expect("B listens");
+        // The block-announce stream brings up the plugin's sessions (as sync does in a node);
+        // the raw stream is opened by reserving B on it.
+        a.network.add_reserved_peer(addr.clone()).expect("B's address is valid");
+        a.network
+            .add_peers_to_reserved_set(RAW.into(), [addr.concat()].into())
+            .expect("the raw protocol is known");
+
+        let (opened_tx, mut opened_rx) = mpsc::unbounded_channel();
+        let (unused_tx, _) = mpsc::unbounded_channel();
+        tokio::spawn(pump(a.raw.remove(0), unused_tx, opened_tx));
+        let (raw_tx, raw_rx) = mpsc::unbounded_channel();
+        let (unused_open, _) = mpsc::unbounded_channel();
+        tokio::spawn(pump(b.raw.remove(0), raw_tx, unused_open));
+        let raw_sink = tokio::time::timeout(DEADLINE, opened_rx.recv())
+            .await
+            .ok()
+            .flatten()
+            .unwrap_or_else(|| panic!("{backend:?}: the raw stream does not open"));
+
+        let (a_detr, b_detr) = (a.detr.clone().expect("plugin"), b.detr.clone().expect("plugin"));
+        let (a_id, b_id) = (a.peer_id, b.peer_id);
+        until("AEComms sessions both ways", || {
+            a_detr.session_peers(DetrProtocol::Bridge).contains(&b_id)
+                && b_detr.session_peers(DetrProtocol::Bridge).contains(&a_id)
+        })
+        .await;
+        let (detr_tx, detr_rx) = mpsc::unbounded_channel();
+        let mut inbound = b_detr.subscribe(MessageKind::Bridge);
+        tokio::spawn(async move {
+            while inbound.next().await.is_some() {
+                if detr_tx.send(Instant::now()).is_err() {
+                    return;
+                }
+            }
+        });
+        Pair { detr: a_detr, to: b_id, raw_sink, detr_rx, raw_rx, _peers: (a, b), nonce: 0 }
+    }
+
+    fn send_detr(&mut self, size: usize) {
+        self.nonce += 1;
+        let message = BridgeMessage {
+            source_chain: 1,
+            destination_chain: 2,
+            nonce: self.nonce,
+            payload: vec![0x5a; size],
+        };
+        self.detr.send_message(&self.to, Message::Bridge(message)).expect("queued");
+    }
+
+    async fn send_raw(&mut self, size: usize) {
+        self.raw_sink.send_async_notification(vec![0x5a; size]).await.expect("raw stream open");
+    }
+
+    /// Sends `BATCH` messages on `path` and returns the time until the last one arrived.
+    async fn batch(&mut self, path: Path, size: usize) -> Duration {
+        let start = Instant::now();
+        for _ in 0..BATCH {
+            match path {
+                Path::Plugin => self.send_detr(size),
+                Path::Raw => self.send_raw(size).await,
+            }
+        }
+        let rx = match path {
+            Path::Plugin => &mut self.detr_rx,
+            Path::Raw => &mut self.raw_rx,
+        };
+        let mut last = start;
+        for i in 0..BATCH {
+            last = tokio::time::timeout(DEADLINE, rx.recv())
+                .await
+                .ok()
+                .flatten()
+                .unwrap_or_else(|| panic!("{path:?}: message {i} of {BATCH} lost"));
+        }
+        last - start
+    }
+
+    /// One-way latencies of `LATENCY_SAMPLES` messages sent one at a time, sorted.
+    async fn latencies(&mut self, path: Path, size: usize) -> Vec<Duration> {
+        let mut out = Vec::with_capacity(LATENCY_SAMPLES);
+        for _ in 0..LATENCY_SAMPLES {
+            let start = Instant::now();
+            match path {
+                Path::Plugin => self.send_detr(size),
+                Path::Raw => self.send_raw(size).await,
+            }
+            let rx = match path {
+                Path::Plugin => &mut self.detr_rx,
+                Path::Raw => &mut self.raw_rx,
+            };
+            let at = tokio::time::timeout(DEADLINE, rx.recv()).await.ok().flatten();
+            out.push(at.expect("the message arrives") - start);
+        }
+        out.sort();
+        out
+    }
+}
+
+/// Which way a message goes.
+#[derive(Clone, Copy, Debug)]
+enum Path {
+    Plugin,
+    Raw,
+}
+
+impl Path {
+    fn as_str(self) -> &'static str {
+        match self {
+            Path::Plugin => "plugin",
+            Path::Raw => "raw",
+        }
+    }
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    sorted[((sorted.len() - 1) as f64 * p).round() as usize]
+}
+
+fn micros(d: Duration) -> f64 {
+    d.as_secs_f64() * 1e6
+}
+
+fn main() {
+    let mut criterion = Criterion::default()
+        .sample_size(10)
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(3))
+        .configure_from_args();
+    let mut rows = Vec::new();
+    let mut latency = Vec::new();
+    for backend in Backend::ALL {
+        let rt = tokio::runtime::Runtime::new().expect("a tokio runtime");
+        let mut pair = rt.block_on(Pair::start(backend));
+        let mut group = criterion.benchmark_group("detr-path");
+        for (size, label) in SIZES {
+            group.throughput(Throughput::Bytes((BATCH * size) as u64));
+            for path in [Path::Raw, Path::Plugin] {
+                let function = format!("{}-{}", backend.as_str(), path.as_str());
+                group.bench_function(BenchmarkId::new(function, label), |b| {
+                    b.iter_custom(|iters| {
+                        rt.block_on(async {
+                            let mut total = Duration::ZERO;
+                            for _ in 0..iters {
+                                total += pair.batch(path, size).await;
+                            }
+                            total
+                        })
+                    })
+                });
+            }
+            rows.push(Row {
+                label: format!("{} {label} x{BATCH}", backend.as_str()),
+                subject: format!("detr-path/{}-plugin/{label}", backend.as_str()),
+                baseline: format!("detr-path/{}-raw/{label}", backend.as_str()),
+                bytes: (BATCH * size) as u64,
+                target: 0.9,
+            });
+            let raw = rt.block_on(pair.latencies(Path::Raw, size));
+            let plugin = rt.block_on(pair.latencies(Path::Plugin, size));
+            latency.push((backend, label, raw, plugin));
+        }
+        group.finish();
+        drop(pair);
+        rt.shutdown_timeout(Duration::from_secs(1));
+    }
+    detr_bench_report::print("detr plugin path vs raw NotificationService, throughput", &rows);
+    println!("\n== one-way latency, {LATENCY_SAMPLES} messages one at a time (target: plugin p99 < 2000 us) ==");
+    println!(
+        "{:<20} {:>10} {:>10} {:>12} {:>12} {:>10}",
+        "case", "raw p50", "raw p99", "plugin p50", "plugin p99", "p99 ratio"
+    );
+    for (backend, label, raw, plugin) in latency {
+        let p99 = percentile(&plugin, 0.99);
+        let mark = if p99 >= Duration::from_millis(2) { "  ABOVE TARGET" } else { "" };
+        println!(
+            "{:<20} {:>8.0}us {:>8.0}us {:>10.0}us {:>10.0}us {:>9.2}x{mark}",
+            format!("{} {label}", backend.as_str()),
+            micros(percentile(&raw, 0.5)),
+            micros(percentile(&raw, 0.99)),
+            micros(percentile(&plugin, 0.5)),
+            micros(p99),
+            micros(p99) / micros(percentile(&raw, 0.99)),
+        );
+    }
+}

@@ -1,0 +1,73 @@
+//! `DetrP2pHandle::connect_peer` and `disconnect_peer` on real sc-network instances, on both
+//! backends: two in-process peers that know nothing of each other (no bootnodes, no mDNS) get
+//! sessions on all four protocols once one calls `connect_peer`, carry a bridge message, and
+//! lose their streams, for good, on `disconnect_peer`.
+
+use std::time::Duration;
+
+use detr_inproc::{Backend, PeerBuilder};
+use detrp2p::{DetrConfig, DetrP2pHandle, DetrProtocol};
+use etrid_protocol::{BridgeMessage, Message, MessageKind};
+use futures::StreamExt;
+use sc_network::PeerId;
+use sp_core::H256;
+
+async fn wait_until(what: &str, limit: Duration, mut done: impl FnMut() -> bool) {
+    let start = std::time::Instant::now();
+    while !done() {
+        assert!(start.elapsed() < limit, "{what} within {limit:?}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+fn all_sessions_with(handle: &DetrP2pHandle, peer: &PeerId) -> bool {
+    DetrProtocol::ALL.into_iter().all(|p| handle.session_peers(p).contains(peer))
+}
+
+async fn connect_and_disconnect(backend: Backend) {
+    let genesis = H256::repeat_byte(7);
+    let a = PeerBuilder::new(genesis).with_detr(DetrConfig::default()).start(backend).await;
+    let b = PeerBuilder::new(genesis).with_detr(DetrConfig::default()).start(backend).await;
+    let (a, b) = (a.expect("A starts"), b.expect("B starts"));
+    let (ha, hb) = (a.detr.clone().expect("plugin on A"), b.detr.clone().expect("plugin on B"));
+    let addr = b.address().await.expect("B listens");
+
+    let no_peer = "/ip4/127.0.0.1/tcp/1".parse().expect("a multiaddr");
+    assert!(ha.connect_peer(no_peer).is_err(), "an address without /p2p/<id> is refused");
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert!(ha.sessions().is_empty() && hb.sessions().is_empty(), "nothing connects them yet");
+
+    ha.connect_peer(addr.concat()).expect("connect_peer accepts B's address");
+    wait_until("sessions on all four protocols, both ways", Duration::from_secs(30), || {
+        all_sessions_with(&ha, &b.peer_id) && all_sessions_with(&hb, &a.peer_id)
+    })
+    .await;
+
+    let mut inbound = hb.subscribe(MessageKind::Bridge);
+    let message =
+        BridgeMessage { source_chain: 1, destination_chain: 2, nonce: 1, payload: vec![1, 2, 3] };
+    let id = ha.send_message(&b.peer_id, Message::Bridge(message)).expect("queued");
+    let (from, envelope) = tokio::time::timeout(Duration::from_secs(10), inbound.next())
+        .await
+        .expect("the message arrives in time")
+        .expect("the subscription is open");
+    assert_eq!((from, envelope.id), (a.peer_id, id));
+
+    ha.disconnect_peer(&b.peer_id);
+    wait_until("every stream closed on both sides", Duration::from_secs(15), || {
+        ha.sessions().is_empty() && hb.sessions().is_empty()
+    })
+    .await;
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert!(ha.sessions().is_empty(), "B's retries are refused: {:?}", ha.sessions());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn connect_peer_on_litep2p() {
+    connect_and_disconnect(Backend::Litep2p).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn connect_peer_on_libp2p() {
+    connect_and_disconnect(Backend::Libp2p).await;
+}

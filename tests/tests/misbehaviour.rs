@@ -1,0 +1,83 @@
+//! Misbehaving peers over real sockets, on both backends: while Alice, Bob and Charlie
+//! validate, a `detr-rogue-peer` completes an AEComms session with one of them and then sends a
+//! frame no key opens (Alice), replays a valid frame (Bob), or floods valid frames (Charlie).
+//! Each time the validator counts it, bans the peer, closes its streams and refuses to reopen
+//! them, and the three keep their sessions and keep finalizing.
+
+use std::time::Duration;
+
+use flarechain_tests::{
+    detr::{stat, wait_sessions, PROTOCOLS},
+    run_rogue, LocalNetwork, TestNode,
+};
+use jsonrpsee::rpc_params;
+use serde_json::Value;
+
+async fn detr_stats(node: &TestNode) -> Value {
+    node.rpc().call("detr_stats", rpc_params![]).await.expect("detr_stats")
+}
+
+/// What `attack` must have left in the bridge counters (before → after).
+fn check_counters(attack: &str, before: &Value, after: &Value) -> Result<(), String> {
+    let delta = |field| stat(after, "bridge", field) - stat(before, "bridge", field);
+    let ok = match attack {
+        "garbage" => delta("decryptFailures") == 1,
+        "replay" => delta("received") == 1 && delta("decryptFailures") == 1,
+        "flood" => delta("dropped") > 0,
+        other => return Err(format!("unknown attack {other}")),
+    };
+    ok.then_some(()).ok_or_else(|| format!("{attack}: bridge counters {before} → {after}"))
+}
+
+async fn misbehaving_peers(backend: &str) {
+    let mut net = LocalNetwork::start(&["--network-backend", backend]).await;
+    net.wait_peers(2, Duration::from_secs(90)).await;
+    for node in &mut net.nodes {
+        wait_sessions(node, 2).await;
+    }
+    let alice = net.nodes[0].rpc();
+    let genesis = alice.call("chain_getBlockHash", rpc_params![0]).await.expect("genesis hash");
+    let genesis = genesis.as_str().expect("a hex hash").to_string();
+
+    for (node, attack) in net.nodes.iter().zip(["garbage", "replay", "flood"]) {
+        let name = &node.config.name;
+        let id = node.rpc().local_peer_id().await.expect("the node's PeerId");
+        let before = detr_stats(node).await;
+        let run = run_rogue(&node.multiaddr(&id), &genesis, attack, backend).await;
+        if !run.success {
+            node.fail(&format!("{attack} peer against {name}: {:?}", run.events));
+        }
+        println!("{attack} against {name}: {:?}", run.events);
+        let rogue = run.event("started").and_then(|e| e["peerId"].as_str()).unwrap_or_default();
+        let after = detr_stats(node).await;
+        if after["bans"].as_u64() != before["bans"].as_u64().map(|b| b + 1) {
+            node.fail(&format!("{name} banned {rogue} once: {before} → {after}"));
+        }
+        if let Err(e) = check_counters(attack, &before, &after) {
+            node.fail(&e);
+        }
+        assert!(node.log_contains(&format!("banned {rogue}")), "{name} logs the ban of {rogue}");
+        let peers = node.rpc().call("detr_peers", rpc_params![]).await.expect("detr_peers");
+        assert!(!peers.to_string().contains(rogue), "{name} still lists {rogue}: {peers}");
+    }
+
+    // The validators kept their sessions with each other and keep finalizing.
+    for node in &net.nodes {
+        let stats = detr_stats(node).await;
+        for protocol in PROTOCOLS {
+            assert_eq!(stat(&stats, protocol, "sessions"), 2, "{}: {stats}", node.config.name);
+        }
+    }
+    let finalized = alice.finalized_number().await.unwrap_or(0);
+    net.wait_finalized(finalized + 2, Duration::from_secs(120)).await;
+}
+
+#[tokio::test]
+async fn misbehaving_peers_are_banned_litep2p() {
+    misbehaving_peers("litep2p").await;
+}
+
+#[tokio::test]
+async fn misbehaving_peers_are_banned_libp2p() {
+    misbehaving_peers("libp2p").await;
+}
