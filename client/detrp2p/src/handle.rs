@@ -123,14 +123,18 @@ fn encode(
 }
 
 /// Queues `envelope` to every peer with a session on its protocol but `except`. Returns how many.
-pub(crate) fn relay(shared: &Shared, envelope: Envelope, except: Option<PeerId>) -> usize {
+pub(crate) fn relay(shared: &Shared, envelope: &Envelope, except: Option<PeerId>) -> usize {
     let Some(protocol) = DetrProtocol::for_kind(envelope.kind()) else { return 0 };
+    let peers: Vec<_> =
+        session_peers(shared, protocol).into_iter().filter(|p| Some(*p) != except).collect();
+    if peers.is_empty() {
+        return 0;
+    }
     let Ok(bytes) = envelope.serialize() else { return 0 };
     let priority = envelope.kind().default_priority();
     let flow = shared.flow(protocol);
-    session_peers(shared, protocol)
+    peers
         .into_iter()
-        .filter(|p| Some(*p) != except)
         .filter(|p| match flow.try_send(p, bytes.clone(), priority) {
             Ok(()) => true,
             Err(_) => {
@@ -170,7 +174,7 @@ impl DetrP2pHandle {
         let (_, envelope, _) = encode(&self.shared, message)?;
         self.shared.first_sight(&envelope.id);
         let id = envelope.id;
-        Ok((id, relay(&self.shared, envelope, None)))
+        Ok((id, relay(&self.shared, &envelope, None)))
     }
 
     /// Connects to `addr` (`/…/p2p/<peer>`) and opens every detr protocol with it: the peer

@@ -302,8 +302,10 @@ impl Worker {
             }
             Message::Bridge(bridge) => {
                 self.shared.stats.bridge_delivered(bridge.source_chain);
-                if let Some(next) = envelope.relayed() {
-                    crate::handle::relay(&self.shared, next, Some(peer));
+                // The copy for the next hop is made only if there is a next hop.
+                let onward = session_peers(&self.shared, self.protocol).iter().any(|p| *p != peer);
+                if let Some(next) = onward.then(|| envelope.relayed()).flatten() {
+                    crate::handle::relay(&self.shared, &next, Some(peer));
                 }
             }
             _ => {}
