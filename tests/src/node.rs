@@ -117,14 +117,19 @@ impl TestNode {
         Rpc::new(self.rpc_port)
     }
 
-    /// The Prometheus text of this node's `/metrics` (empty if unreachable).
+    /// The Prometheus text of this node's `/metrics` (empty if unreachable after 3 tries).
     pub fn metrics(&self) -> String {
+        (0..3).map(|_| self.fetch_metrics()).find(|body| !body.is_empty()).unwrap_or_default()
+    }
+
+    fn fetch_metrics(&self) -> String {
         use std::io::{Read, Write};
         let Ok(mut stream) = std::net::TcpStream::connect(("127.0.0.1", self.prometheus_port))
         else {
+            std::thread::sleep(Duration::from_millis(200));
             return String::new();
         };
-        let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
+        let _ = stream.set_read_timeout(Some(Duration::from_secs(10)));
         let request = "GET /metrics HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n";
         let mut body = String::new();
         if stream.write_all(request.as_bytes()).is_ok() {

@@ -154,30 +154,35 @@ impl Pair {
         self.detr.send_message(&self.to, Message::Bridge(message)).expect("queued");
     }
 
-    async fn send_raw(&mut self, size: usize) {
-        self.raw_sink.send_async_notification(vec![0x5a; size]).await.expect("raw stream open");
+    async fn send(&mut self, path: Path, size: usize) {
+        match path {
+            Path::Plugin => self.send_detr(size),
+            Path::Raw => {
+                let notification = vec![0x5a; size];
+                self.raw_sink.send_async_notification(notification).await.expect("raw stream open")
+            }
+        }
+    }
+
+    /// When the receiver got the next message on `path`.
+    async fn received(&mut self, path: Path) -> Instant {
+        let rx = match path {
+            Path::Plugin => &mut self.detr_rx,
+            Path::Raw => &mut self.raw_rx,
+        };
+        let at = tokio::time::timeout(DEADLINE, rx.recv()).await.ok().flatten();
+        at.unwrap_or_else(|| panic!("{path:?}: a message was lost"))
     }
 
     /// Sends `BATCH` messages on `path` and returns the time until the last one arrived.
     async fn batch(&mut self, path: Path, size: usize) -> Duration {
         let start = Instant::now();
         for _ in 0..BATCH {
-            match path {
-                Path::Plugin => self.send_detr(size),
-                Path::Raw => self.send_raw(size).await,
-            }
+            self.send(path, size).await;
         }
-        let rx = match path {
-            Path::Plugin => &mut self.detr_rx,
-            Path::Raw => &mut self.raw_rx,
-        };
         let mut last = start;
-        for i in 0..BATCH {
-            last = tokio::time::timeout(DEADLINE, rx.recv())
-                .await
-                .ok()
-                .flatten()
-                .unwrap_or_else(|| panic!("{path:?}: message {i} of {BATCH} lost"));
+        for _ in 0..BATCH {
+            last = self.received(path).await;
         }
         last - start
     }
@@ -187,16 +192,8 @@ impl Pair {
         let mut out = Vec::with_capacity(LATENCY_SAMPLES);
         for _ in 0..LATENCY_SAMPLES {
             let start = Instant::now();
-            match path {
-                Path::Plugin => self.send_detr(size),
-                Path::Raw => self.send_raw(size).await,
-            }
-            let rx = match path {
-                Path::Plugin => &mut self.detr_rx,
-                Path::Raw => &mut self.raw_rx,
-            };
-            let at = tokio::time::timeout(DEADLINE, rx.recv()).await.ok().flatten();
-            out.push(at.expect("the message arrives") - start);
+            self.send(path, size).await;
+            out.push(self.received(path).await - start);
         }
         out.sort();
         out
