@@ -2,7 +2,8 @@
 //! validate, a `detr-rogue-peer` completes an AEComms session with one of them and then sends a
 //! frame no key opens (Alice), replays a valid frame (Bob), or floods valid frames (Charlie).
 //! Each time the validator counts it, bans the peer, closes its streams and refuses to reopen
-//! them, and the three keep their sessions and keep finalizing.
+//! them, sc-network drops the peer's connection, and the three keep their sessions and keep
+//! finalizing.
 
 use std::time::Duration;
 
@@ -49,6 +50,8 @@ async fn misbehaving_peers(backend: &str) {
         }
         println!("{attack} against {name}: {:?}", run.events);
         let rogue = run.event("started").and_then(|e| e["peerId"].as_str()).unwrap_or_default();
+        let dropped = run.event("refused").map(|e| e["connected"] == false);
+        assert_eq!(dropped, Some(true), "{name}: sc-network dropped {rogue} altogether");
         let after = detr_stats(node).await;
         if after["bans"].as_u64() != before["bans"].as_u64().map(|b| b + 1) {
             node.fail(&format!("{name} banned {rogue} once: {before} → {after}"));
@@ -57,6 +60,8 @@ async fn misbehaving_peers(backend: &str) {
             node.fail(&e);
         }
         assert!(node.log_contains(&format!("banned {rogue}")), "{name} logs the ban of {rogue}");
+        // Unreserved once, not twice (libp2p warns about the second time).
+        assert!(!node.log_contains("unknown reserved node"), "{name}:\n{}", node.log_tail());
         let peers = node.rpc().call("detr_peers", rpc_params![]).await.expect("detr_peers");
         assert!(!peers.to_string().contains(rogue), "{name} still lists {rogue}: {peers}");
     }

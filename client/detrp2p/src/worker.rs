@@ -79,7 +79,11 @@ impl Worker {
                 }
             }
             SyncEvent::PeerDisconnected(peer_id) => {
-                let _ = network.remove_peers_from_reserved_set(name, vec![peer_id]);
+                // A banned peer left the reserved sets with its ban; asking again only makes
+                // sc-network warn about an unknown reserved node.
+                if !self.shared.registry.lock().is_banned(&peer_id, Instant::now()) {
+                    let _ = network.remove_peers_from_reserved_set(name, vec![peer_id]);
+                }
             }
         }
     }
