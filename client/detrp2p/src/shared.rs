@@ -200,15 +200,20 @@ impl Shared {
         protocol.name(&self.genesis)
     }
 
-    /// Closes every detr stream with `peer`. sc-network ignores `disconnect_peer` for reserved
-    /// peers, and detr streams are reserved ones: the peer leaves the reserved sets first.
+    /// Closes the `protocol` stream with `peer`. sc-network ignores `disconnect_peer` for
+    /// reserved peers, and detr streams are reserved ones: the peer leaves the reserved set first.
+    pub fn drop_stream(&self, network: &dyn NetworkService, peer: PeerId, protocol: DetrProtocol) {
+        let name = self.protocol_name(protocol);
+        if let Err(e) = network.remove_peers_from_reserved_set(name.clone(), vec![peer]) {
+            log::debug!(target: LOG_TARGET, "cannot unreserve {peer}: {e}");
+        }
+        network.disconnect_peer(peer, name);
+    }
+
+    /// Closes every detr stream with `peer`.
     pub fn drop_streams(&self, network: &dyn NetworkService, peer: PeerId) {
         for protocol in DetrProtocol::ALL {
-            let name = self.protocol_name(protocol);
-            if let Err(e) = network.remove_peers_from_reserved_set(name.clone(), vec![peer]) {
-                log::debug!(target: LOG_TARGET, "cannot unreserve {peer}: {e}");
-            }
-            network.disconnect_peer(peer, name);
+            self.drop_stream(network, peer, protocol);
         }
     }
 

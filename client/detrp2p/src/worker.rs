@@ -121,13 +121,10 @@ impl Worker {
         }
     }
 
-    /// Closes this protocol's stream with `peer` (and stops reserving it: sc-network keeps
-    /// reserved peers connected whatever `disconnect_peer` says).
+    /// Closes this protocol's stream with `peer`.
     fn disconnect(&self, peer: PeerId) {
         if let Some(network) = self.network() {
-            let name = self.shared.protocol_name(self.protocol);
-            let _ = network.remove_peers_from_reserved_set(name.clone(), vec![peer]);
-            network.disconnect_peer(peer, name);
+            self.shared.drop_stream(network.as_ref(), peer, self.protocol);
         }
     }
 
