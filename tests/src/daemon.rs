@@ -14,9 +14,7 @@ use crate::node::free_port;
 
 /// Path of the daemon: `$DETR_DISCOVERY`, else next to the node in the target dir.
 pub fn daemon_binary() -> PathBuf {
-    std::env::var("DETR_DISCOVERY")
-        .map(PathBuf::from)
-        .unwrap_or_else(|_| crate::node::node_binary().with_file_name("detr-discovery"))
+    crate::node::beside_node("DETR_DISCOVERY", "detr-discovery")
 }
 
 /// A running daemon.

@@ -24,6 +24,11 @@ pub fn node_binary() -> PathBuf {
     target.join("release/flarechain-node")
 }
 
+/// `$env_var` if set, else the binary `name` next to the node (`make build` puts it there).
+pub fn beside_node(env_var: &str, name: &str) -> PathBuf {
+    std::env::var(env_var).map(PathBuf::from).unwrap_or_else(|_| node_binary().with_file_name(name))
+}
+
 /// A free TCP port on 127.0.0.1 (the OS picks it; the listener is closed at once).
 pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")

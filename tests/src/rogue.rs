@@ -10,9 +10,7 @@ const ROGUE_TIMEOUT: Duration = Duration::from_secs(150);
 
 /// Path of the rogue peer: `$DETR_ROGUE_PEER`, else next to the node in the target dir.
 pub fn rogue_binary() -> PathBuf {
-    std::env::var("DETR_ROGUE_PEER")
-        .map(PathBuf::from)
-        .unwrap_or_else(|_| crate::node::node_binary().with_file_name("detr-rogue-peer"))
+    crate::node::beside_node("DETR_ROGUE_PEER", "detr-rogue-peer")
 }
 
 /// The outcome of one run.

@@ -122,15 +122,37 @@ fn encode(
     Ok((protocol, envelope, bytes))
 }
 
-/// Queues `envelope` to every peer with a session on its protocol but `except`. Returns how many.
-pub(crate) fn relay(shared: &Shared, envelope: &Envelope, except: Option<PeerId>) -> usize {
+/// Which copy of an envelope [`relay`] sends.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Hop {
+    /// The envelope as it is (we are its origin).
+    First,
+    /// The copy one hop further, if its hop limit allows one.
+    Next,
+}
+
+/// Queues `envelope` (as `hop` says) to every peer with a session on its protocol but `except`.
+/// Returns how many. Nothing is copied or encoded when there is no such peer.
+pub(crate) fn relay(
+    shared: &Shared,
+    envelope: &Envelope,
+    hop: Hop,
+    except: Option<PeerId>,
+) -> usize {
     let Some(protocol) = DetrProtocol::for_kind(envelope.kind()) else { return 0 };
     let peers: Vec<_> =
         session_peers(shared, protocol).into_iter().filter(|p| Some(*p) != except).collect();
     if peers.is_empty() {
         return 0;
     }
-    let Ok(bytes) = envelope.serialize() else { return 0 };
+    let bytes = match hop {
+        Hop::First => envelope.serialize(),
+        Hop::Next => match envelope.relayed() {
+            Some(next) => next.serialize(),
+            None => return 0,
+        },
+    };
+    let Ok(bytes) = bytes else { return 0 };
     let priority = envelope.kind().default_priority();
     let flow = shared.flow(protocol);
     peers
@@ -174,7 +196,7 @@ impl DetrP2pHandle {
         let (_, envelope, _) = encode(&self.shared, message)?;
         self.shared.first_sight(&envelope.id);
         let id = envelope.id;
-        Ok((id, relay(&self.shared, &envelope, None)))
+        Ok((id, relay(&self.shared, &envelope, Hop::First, None)))
     }
 
     /// Connects to `addr` (`/…/p2p/<peer>`) and opens every detr protocol with it: the peer

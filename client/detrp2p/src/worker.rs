@@ -18,6 +18,7 @@ use sc_network_sync::SyncEvent;
 use sp_core::traits::SpawnNamed;
 
 use crate::{
+    handle::{relay, Hop},
     protocols::{DetrProtocol, FrameTag, StreamHandshake},
     sender,
     shared::{Shared, Stream},
@@ -303,11 +304,7 @@ impl Worker {
             }
             Message::Bridge(bridge) => {
                 self.shared.stats.bridge_delivered(bridge.source_chain);
-                // The copy for the next hop is made only if there is a next hop.
-                let onward = session_peers(&self.shared, self.protocol).iter().any(|p| *p != peer);
-                if let Some(next) = onward.then(|| envelope.relayed()).flatten() {
-                    crate::handle::relay(&self.shared, &next, Some(peer));
-                }
+                relay(&self.shared, &envelope, Hop::Next, Some(peer));
             }
             _ => {}
         }
