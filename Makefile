@@ -5,7 +5,7 @@
 #   make run-dev one --dev node on ws://127.0.0.1:9944
 #   make test    every test of the project (setup and build included)
 #   make bench   benchmarks, printed as ratios against a baseline of the same run
-#   make lint    rustfmt, clippy on the fast crates and the plugin crates
+#   make lint    rustfmt, gofmt, go vet, clippy on every crate (make test runs the fast part)
 SHELL := bash
 .SHELLFLAGS := -eu -o pipefail -c
 
@@ -25,22 +25,28 @@ DISCOVERY := $(CARGO_TARGET_DIR)/release/detr-discovery
 GO_FUZZ_SECONDS ?= 5
 export FLARECHAIN_NODE ?= $(NODE)
 export DETR_DISCOVERY ?= $(DISCOVERY)
-# The crates that build without polkadot-sdk: quick to test.
-PURE_CRATES := etrid-protocol etrid-aecomms etrid-p2p-fluent etrid-p2p-dpeers etrid-p2p-stored
-TEST_CRATES := flarechain-tests detr-bench-report
-# The runtime-side crates, tested natively (no wasm needed).
-RUNTIME_CRATES := detrp2p-runtime-api pallet-detr-p2p
-# The plugin crates that need polkadot-sdk (checked against the release build's dependencies).
-SDK_CRATES := detrp2p detrp2p-rpc detr-inproc
+# One feature set, one build. Every cargo command of `make build` and `make test` selects the whole
+# workspace with the release profile and dev-dependencies in play, so cargo unifies features once
+# and compiles each dependency once: a command that selected a subset of the crates would resolve
+# other features (clap, governor, frame-support, ...) and recompile sc-network and its tree. Which
+# tests run is chosen by target, never by package.
+CARGO_ALL := --release --locked --workspace
+# Integration tests of the crates that build without polkadot-sdk and of the plugin's in-process
+# peers (quick); `--lib` adds every crate's unit tests.
+UNIT_TESTS := --lib --test codec --test channel --test flow --test registry --test cache
+# Real nodes: one at a time (ports, CPU).
+E2E_TESTS := --test connect_peer --test smoke --test detr --test misbehaviour --test discovery --test governance
+# Crates that build without polkadot-sdk: clippy on them is quick, so `make test` runs it.
+PURE_CRATES := etrid-protocol etrid-aecomms etrid-p2p-fluent etrid-p2p-dpeers etrid-p2p-stored flarechain-tests detr-bench-report
 
-.PHONY: setup build run run-dev test test-unit test-go test-e2e test-zombienet fuzz-smoke bench lint fmt
+.PHONY: setup build run run-dev test test-unit test-go test-e2e test-zombienet fuzz-smoke bench lint lint-fast fmt
 
 setup:
 	@bash scripts/setup.sh
 
+# The node, the rogue test peer and every test binary, in one cargo invocation.
 build: setup
-	cargo build --release --locked -p flarechain-node
-	cargo build --release --locked -p detr-inproc --bin detr-rogue-peer
+	cargo build $(CARGO_ALL) --bins --tests
 	cd go-core && go build -o $(DISCOVERY) ./cmd/detr-discovery
 
 run: build
@@ -50,12 +56,10 @@ run-dev: build
 	@bash scripts/run-dev.sh "$(NODE)"
 
 test: build
-	$(MAKE) --no-print-directory lint test-unit test-go fuzz-smoke test-e2e test-zombienet
+	$(MAKE) --no-print-directory lint-fast test-unit test-go fuzz-smoke test-e2e test-zombienet
 
 test-unit:
-	cargo test --locked $(addprefix -p ,$(PURE_CRATES))
-	SKIP_WASM_BUILD=1 cargo test --locked $(addprefix -p ,$(RUNTIME_CRATES))
-	cargo test --release --locked --lib $(addprefix -p ,$(SDK_CRATES))
+	cargo test $(CARGO_ALL) $(UNIT_TESTS)
 
 # go-core: vet, every test with the race detector (vectors, transport, 50-daemon network, HTTP
 # API), then a short run of each fuzz target.
@@ -73,20 +77,24 @@ fuzz-smoke:
 
 # In-process sc-network peers (connect_peer on both backends), then real node processes.
 test-e2e:
-	cargo test --release --locked -p detr-inproc --test connect_peer
-	cargo test --locked -p flarechain-tests -- --test-threads=1
+	cargo test $(CARGO_ALL) $(E2E_TESTS) -- --test-threads=1
 
 bench: setup
-	cargo bench --locked $(addprefix -p ,$(PURE_CRATES))
-	cargo bench --locked -p detr-inproc
+	cargo bench --locked --workspace --benches
 	cd go-core && go test -run '^$$' -bench . -benchtime 2x ./discovery && go test -run '^$$' -bench . ./crypto
 
-lint:
+# Formatting and clippy on the crates without polkadot-sdk (part of `make test`).
+lint-fast:
 	cargo fmt --all -- --check
 	@test -z "$$(gofmt -l go-core)" || { gofmt -l go-core; echo "gofmt: files above need formatting"; exit 1; }
-	cargo clippy --locked --all-targets $(addprefix -p ,$(PURE_CRATES) $(TEST_CRATES)) -- -D warnings
-	SKIP_WASM_BUILD=1 cargo clippy --locked --all-targets $(addprefix -p ,$(RUNTIME_CRATES)) -- -D warnings
-	cargo clippy --release --locked --all-targets $(addprefix -p ,$(SDK_CRATES)) -- -D warnings
+	cargo clippy --locked --all-targets $(addprefix -p ,$(PURE_CRATES)) -- -D warnings
+
+# Everything `lint-fast` does, and clippy on the whole workspace. Clippy checks polkadot-sdk's
+# tree in its own (check) mode, which the release build cannot reuse: ~12 min the first time, so
+# developers run it before committing rather than every cold CI run paying it.
+lint: lint-fast
+	cd go-core && go vet ./...
+	cargo clippy $(CARGO_ALL) --all-targets -- -D warnings
 
 fmt:
 	cargo fmt --all
