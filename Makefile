@@ -33,7 +33,7 @@ export DETR_DISCOVERY ?= $(DISCOVERY)
 CARGO_ALL := --release --locked --workspace
 # Integration tests of the crates that build without polkadot-sdk and of the plugin's in-process
 # peers (quick); `--lib` adds every crate's unit tests.
-UNIT_TESTS := --lib --test codec --test channel --test flow --test registry --test cache
+UNIT_TESTS := --lib --test codec --test session --test flow --test registry --test cache
 # Real nodes: one at a time (ports, CPU).
 E2E_TESTS := --test connect_peer --test smoke --test detr --test misbehaviour --test discovery --test governance
 # Crates that build without polkadot-sdk: clippy on them is quick, so `make test` runs it.

@@ -1,159 +1,154 @@
-//! One side of one handshake generation: a fresh X25519 key, signed; completed by the peer's.
+//! The Noise XX handshake of one session (`snow`), with certificates checked against the
+//! remote PeerId.
 
-use ed25519_dalek::{Signature, Signer, Verifier};
-use etrid_protocol::HandshakeMessage;
-use hkdf::Hkdf;
-use sha2::Sha256;
-use x25519_dalek::{PublicKey, StaticSecret};
+use std::time::Instant;
+
+use snow::{params::NoiseParams, HandshakeState};
 use zeroize::Zeroizing;
 
 use crate::{
-    identity::{Binding, LocalIdentity},
-    session::Session,
-    transcript::{statement, transcript_hash, Context, Side},
+    identity::{check_certificate, Binding, LocalIdentity, Role, CERTIFICATE_LEN},
+    session::{RekeyPolicy, Session},
     AeError,
 };
 
-const KEYS_INFO: &[u8] = b"detr-aecomms/v1/keys";
+/// The Noise protocol name of AEComms v2.
+pub const NOISE_PATTERN: &str = "Noise_XX_25519_ChaChaPoly_SHA256";
+/// Message 1 (`e`), message 2 (`e, ee, s, es` + certificate) and message 3 (`s, se` +
+/// certificate): their exact sizes, checked before any key work.
+pub const MESSAGE_LENS: [usize; 3] = [32, 32 + 48 + CERTIFICATE_LEN + 16, 48 + CERTIFICATE_LEN + 16];
+/// The largest handshake message.
+pub const MAX_HANDSHAKE_MESSAGE: usize = MESSAGE_LENS[1];
 
-/// Our half of a handshake: the ephemeral secret (zeroized on drop) and the message we sent.
+/// A handshake in progress.
 pub struct Handshake {
-    ephemeral: StaticSecret,
-    message: HandshakeMessage,
+    state: HandshakeState,
+    binding: Binding,
+    policy: RekeyPolicy,
+    /// Index into [`MESSAGE_LENS`] of the message expected next from the peer.
+    expect: usize,
+}
+
+/// What to do after a handshake message was read.
+pub enum Next {
+    /// Send `reply`, then hand the peer's next message to `handshake`.
+    Wait {
+        /// The handshake, awaiting the peer's next message.
+        handshake: Handshake,
+        /// Our message to send.
+        reply: Vec<u8>,
+    },
+    /// The session is up; send `reply` first if there is one (the initiator's message 3).
+    Done {
+        /// The established session.
+        session: Session,
+        /// Our last message, if any.
+        reply: Option<Vec<u8>>,
+    },
+}
+
+impl std::fmt::Debug for Handshake {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Handshake").field("expect", &(self.expect + 1)).finish_non_exhaustive()
+    }
+}
+
+fn params() -> NoiseParams {
+    NOISE_PATTERN.parse().expect("a valid Noise protocol name")
 }
 
 impl Handshake {
-    /// A handshake of `generation` with a fresh random ephemeral key.
-    pub fn new(local: &LocalIdentity, binding: &Binding, generation: u64) -> Self {
-        Self::with_ephemeral(
-            local,
-            binding,
-            generation,
-            StaticSecret::random_from_rng(rand::rngs::OsRng),
-        )
+    /// Starts the handshake of `binding`: returns it and, for the initiator, message 1.
+    pub fn start(
+        local: &LocalIdentity,
+        binding: Binding,
+        policy: RekeyPolicy,
+    ) -> (Self, Option<Vec<u8>>) {
+        Self::start_with(local, binding, policy, None)
     }
 
-    /// A handshake with the given ephemeral secret (for test vectors; never reuse one).
-    pub fn with_ephemeral(
+    /// [`Self::start`] with a fixed ephemeral secret: for test vectors only, never reuse one.
+    pub fn start_with_ephemeral(
         local: &LocalIdentity,
-        binding: &Binding,
-        generation: u64,
-        ephemeral: StaticSecret,
-    ) -> Self {
-        let ephemeral_public = PublicKey::from(&ephemeral).to_bytes();
-        let identity_public = local.public();
-        let ctx = context(binding, generation);
-        let me = Side {
-            peer_id: &local.peer_id,
-            ephemeral: &ephemeral_public,
-            identity: &identity_public,
+        binding: Binding,
+        policy: RekeyPolicy,
+        ephemeral: &[u8; 32],
+    ) -> (Self, Option<Vec<u8>>) {
+        Self::start_with(local, binding, policy, Some(ephemeral))
+    }
+
+    fn start_with(
+        local: &LocalIdentity,
+        binding: Binding,
+        policy: RekeyPolicy,
+        ephemeral: Option<&[u8; 32]>,
+    ) -> (Self, Option<Vec<u8>>) {
+        let prologue = binding.prologue(local);
+        let mut builder = snow::Builder::with_resolver(params(), crate::resolver::resolver())
+            .local_private_key(local.static_secret())
+            .prologue(&prologue);
+        if let Some(ephemeral) = ephemeral {
+            builder = builder.fixed_ephemeral_key_for_testing_only(ephemeral);
+        }
+        let role = binding.role(local);
+        let state = match role {
+            Role::Initiator => builder.build_initiator(),
+            Role::Responder => builder.build_responder(),
+        }
+        .expect("a complete handshake configuration");
+        let mut handshake = Self { state, binding, policy, expect: 0 };
+        let first = match role {
+            Role::Initiator => {
+                handshake.expect = 1;
+                Some(handshake.write(&[]).expect("message 1 needs no remote key"))
+            }
+            Role::Responder => None,
         };
-        let signature =
-            local.signing.sign(&statement(&ctx, &me, &binding.remote.peer_id)).to_bytes();
-        let message = HandshakeMessage { generation, ephemeral_public, identity_public, signature };
-        Self { ephemeral, message }
+        (handshake, first)
     }
 
-    /// The message to send to the peer.
-    pub fn message(&self) -> &HandshakeMessage {
-        &self.message
+    /// The binding of this handshake.
+    pub fn binding(&self) -> &Binding {
+        &self.binding
     }
 
-    /// The generation of this handshake.
-    pub fn generation(&self) -> u64 {
-        self.message.generation
+    fn write(&mut self, payload: &[u8]) -> Result<Vec<u8>, AeError> {
+        let mut out = vec![0u8; MAX_HANDSHAKE_MESSAGE];
+        let len = self.state.write_message(payload, &mut out).map_err(|_| AeError::HandshakeFailed)?;
+        out.truncate(len);
+        Ok(out)
     }
 
-    /// Verifies the peer's handshake and derives the session keys.
-    pub fn complete(
-        &self,
-        local: &LocalIdentity,
-        binding: &Binding,
-        remote: &HandshakeMessage,
-        now: std::time::Instant,
-    ) -> Result<Session, AeError> {
-        verify(local, binding, remote)?;
-        self.derive_session(local, binding, remote, now)
-    }
-
-    /// Derives the session from a handshake the caller has already [`verify`]-ed.
-    pub(crate) fn derive_session(
-        &self,
-        local: &LocalIdentity,
-        binding: &Binding,
-        remote: &HandshakeMessage,
-        now: std::time::Instant,
-    ) -> Result<Session, AeError> {
-        if remote.generation != self.generation() {
-            return Err(AeError::UnexpectedGeneration {
-                got: remote.generation,
-                expected: self.generation(),
-            });
+    /// Reads the peer's next handshake message. Its size is checked before any key work; the
+    /// certificate it carries must come from the remote PeerId's key.
+    pub fn read(mut self, message: &[u8], local: &LocalIdentity) -> Result<Next, AeError> {
+        let step = self.expect;
+        if message.len() != MESSAGE_LENS[step] {
+            return Err(AeError::UnexpectedHandshake { len: message.len(), step: step as u8 + 1 });
         }
-        let shared = self.ephemeral.diffie_hellman(&PublicKey::from(remote.ephemeral_public));
-        if !shared.was_contributory() {
-            return Err(AeError::LowOrderKey);
+        let mut payload = Zeroizing::new([0u8; MAX_HANDSHAKE_MESSAGE]);
+        let len = self
+            .state
+            .read_message(message, payload.as_mut())
+            .map_err(|_| AeError::HandshakeFailed)?;
+        if step == 0 {
+            // Message 1 carries no payload (its length is exactly the ephemeral key).
+            let reply = self.write(local.certificate())?;
+            self.expect = 2;
+            return Ok(Next::Wait { handshake: self, reply });
         }
-        let keys = derive_keys(local, binding, &self.message, remote, shared.as_bytes());
-        let ab: &[u8; 32] = keys[..32].try_into().expect("32 bytes");
-        let ba: &[u8; 32] = keys[32..].try_into().expect("32 bytes");
-        let local_is_a = local.peer_id.as_slice() < binding.remote.peer_id.as_slice();
-        let (send, recv) = if local_is_a { (ab, ba) } else { (ba, ab) };
-        Ok(Session::new(self.generation(), send, recv, now))
+        let remote_static = self.state.get_remote_static().ok_or(AeError::HandshakeFailed)?;
+        check_certificate(&payload[..len], &self.binding.remote.public, remote_static)?;
+        let reply = if step == 1 { Some(self.write(local.certificate())?) } else { None };
+        Ok(Next::Done { session: self.finish(), reply })
     }
-}
 
-/// Checks that `remote` is signed by the expected identity over this channel's binding.
-pub fn verify(
-    local: &LocalIdentity,
-    binding: &Binding,
-    remote: &HandshakeMessage,
-) -> Result<(), AeError> {
-    if remote.identity_public != binding.remote.public.to_bytes() {
-        return Err(AeError::WrongIdentity);
+    fn finish(mut self) -> Session {
+        let hash: [u8; 32] =
+            self.state.get_handshake_hash().try_into().expect("SHA-256 handshake hash");
+        let (i2r, r2i) = self.state.dangerously_get_raw_split();
+        let (i2r, r2i) = (Zeroizing::new(i2r), Zeroizing::new(r2i));
+        let (send, recv) = if self.state.is_initiator() { (&i2r, &r2i) } else { (&r2i, &i2r) };
+        Session::new(send, recv, hash, self.policy, Instant::now())
     }
-    let ctx = context(binding, remote.generation);
-    let them = Side {
-        peer_id: &binding.remote.peer_id,
-        ephemeral: &remote.ephemeral_public,
-        identity: &remote.identity_public,
-    };
-    let signature = Signature::from_bytes(&remote.signature);
-    binding
-        .remote
-        .public
-        .verify(&statement(&ctx, &them, &local.peer_id), &signature)
-        .map_err(|_| AeError::BadSignature)
-}
-
-/// The 64 bytes `key_ab ‖ key_ba`, zeroized on drop.
-pub(crate) fn derive_keys(
-    local: &LocalIdentity,
-    binding: &Binding,
-    ours: &HandshakeMessage,
-    theirs: &HandshakeMessage,
-    shared: &[u8; 32],
-) -> Zeroizing<[u8; 64]> {
-    let ctx = context(binding, ours.generation);
-    let me = Side {
-        peer_id: &local.peer_id,
-        ephemeral: &ours.ephemeral_public,
-        identity: &ours.identity_public,
-    };
-    let them = Side {
-        peer_id: &binding.remote.peer_id,
-        ephemeral: &theirs.ephemeral_public,
-        identity: &theirs.identity_public,
-    };
-    let (a, b) = if me.peer_id < them.peer_id { (&me, &them) } else { (&them, &me) };
-    let th = transcript_hash(&ctx, a, b);
-    let mut okm = Zeroizing::new([0u8; 64]);
-    Hkdf::<Sha256>::new(Some(&th), shared)
-        .expand(KEYS_INFO, okm.as_mut())
-        .expect("64 bytes is a valid HKDF-SHA256 output length");
-    okm
-}
-
-fn context(binding: &Binding, generation: u64) -> Context<'_> {
-    Context { protocol: &binding.protocol, genesis: &binding.genesis, generation }
 }

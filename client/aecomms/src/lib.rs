@@ -1,71 +1,52 @@
 //! AEComms: the authenticated, encrypted session of every DETR P2P stream. No I/O.
 //!
-//! # Construction (version 1)
+//! # Construction (version 2)
 //!
-//! Every (peer, protocol stream) pair runs one [`Channel`]. Both sides send one
-//! [`HandshakeMessage`] per *generation* (0 first, +1 per rekey):
+//! Built on the Noise framework (`snow`), not a hand-written exchange:
+//! `Noise_XX_25519_ChaChaPoly_SHA256`.
 //!
-//! 1. Fresh X25519 ephemeral key `e` per handshake.
-//! 2. `statement = "detr-aecomms/v1/handshake" ‖ lp(sender_peer_id) ‖ lp(receiver_peer_id) ‖
-//!    lp(protocol_name) ‖ genesis_hash[32] ‖ u64le(generation) ‖ e_pub[32] ‖ identity_pub[32]`,
-//!    where `lp(x) = u32le(len(x)) ‖ x`. The sender signs it with its Ed25519 identity key
-//!    (`signature = Ed25519(identity, statement)`); the receiver rebuilds it from what it knows
-//!    (the two PeerIds, the protocol, the genesis hash) and verifies it against the identity key it
-//!    expects for the remote PeerId. A different key, binding or generation fails.
-//! 3. Order the sides by PeerId bytes: `a` is the smaller, `b` the larger.
-//!    `th = SHA-256("detr-aecomms/v1/transcript" ‖ lp(peer_a) ‖ lp(peer_b) ‖ lp(protocol_name) ‖
-//!    genesis_hash ‖ u64le(generation) ‖ e_pub_a ‖ e_pub_b ‖ identity_a ‖ identity_b)`.
-//! 4. `dh = X25519(e_self, e_remote)`; an all-zero (non-contributory) result is refused.
-//! 5. `okm = HKDF-SHA256(salt = th, ikm = dh, info = "detr-aecomms/v1/keys", L = 64)`;
-//!    `key_ab = okm[0..32]` seals messages from `a` to `b`, `key_ba = okm[32..64]` the other way.
-//! 6. A sealed frame is `u64le(generation) ‖ u64le(counter) ‖ ChaCha20-Poly1305(key, nonce,
-//!    plaintext, aad = those 16 header bytes)` with `nonce = [0; 4] ‖ u64le(counter)`. Counters
-//!    start at 0 per generation and direction and only go up; a receiver accepts a counter only if
-//!    it is above the highest it has accepted (a replay or reordering is refused).
+//! - **Roles.** On each (peer, protocol) stream the side whose PeerId bytes compare smaller is
+//!   the initiator.
+//! - **Prologue** (binds the session to both peers, the stream and the chain):
+//!   `"detr-aecomms/v2" ‖ lp(initiator PeerId) ‖ lp(responder PeerId) ‖ lp(protocol name) ‖
+//!   genesis hash[32]`, where `lp(x) = u32le(len(x)) ‖ x`.
+//! - **Static keys** are X25519 keys certified by the node's libp2p Ed25519 identity, as
+//!   libp2p's Noise spec does: the payload of messages 2 and 3 is the certificate
+//!   `identity_public[32] ‖ Ed25519(identity, "detr-aecomms/v2/static-key" ‖ static_public)[64]`.
+//!   The receiver requires the identity key inside the remote PeerId and a signature over the
+//!   static key Noise received.
+//! - **Messages**: 1 `-> e` (32 bytes, empty payload), 2 `<- e, ee, s, es` (192 bytes),
+//!   3 `-> s, se` (160 bytes). Sizes are checked before any key work. Every message is bound to
+//!   the running transcript hash, keys are confirmed by the AEAD payloads, and both sides
+//!   contribute fresh ephemerals: a replayed message leads nowhere.
+//! - **Frames**: `u64le(epoch) ‖ u64le(counter) ‖ ChaCha20-Poly1305(k, nonce = 0u32 ‖
+//!   u64le(counter), ad = the 16 header bytes)`, with Noise's `Split()` keys, one per direction.
+//!   Counters start at 0, only go up (across epochs too), and `2^64 - 1` is never used. On an
+//!   ordered stream a counter at or below the highest accepted is a replay.
+//! - **Rekey in order**: a sender moves to epoch + 1 with Noise's `REKEY(k)` (the first 32 bytes
+//!   of `ENCRYPT(k, 2^64 - 1, "", zeros[32])`) after [`RekeyPolicy::max_messages`] frames or
+//!   [`RekeyPolicy::max_age`]; its next frame carries the new epoch and the receiver ratchets
+//!   once. No message is exchanged, so no frame can overtake a key change. Old keys are
+//!   zeroized.
 //!
-//! Rekey: after [`RekeyPolicy::max_messages`] frames or [`RekeyPolicy::max_age`], the owner
-//! starts generation + 1. Ephemeral secrets are dropped (and zeroized) as soon as keys are
-//! derived; old keys are zeroized when the new generation's first frame arrives.
+//! Secrets (identity, static key, ephemerals inside the handshake, transport keys) are zeroized
+//! on drop; `snow`'s own chaining key and hash are plain arrays it does not clear.
 //!
-//! The seed's API is here as [`establish_channel`], [`encrypt_send`] and [`receive_decrypt`].
+//! `tests/vectors/aecomms.json` pins the construction byte for byte; `go-core/crypto` reproduces
+//! it with `flynn/noise`.
 
-pub mod channel;
 pub mod error;
 pub mod handshake;
 pub mod identity;
 pub mod session;
 
-mod transcript;
+mod cipher;
+mod resolver;
 #[cfg(test)]
 mod vectors;
 
-pub use channel::{Channel, RekeyPolicy};
+pub use cipher::TAG_LEN;
 pub use error::AeError;
-pub use etrid_protocol::HandshakeMessage;
-pub use handshake::Handshake;
-pub use identity::{Binding, LocalIdentity, RemoteIdentity};
-pub use session::{Session, FRAME_OVERHEAD};
-
-/// The seed's name for an established session.
-pub type SecureChannel = Session;
-
-/// Starts a channel to the peer of `binding`: returns the channel and the handshake to send.
-pub fn establish_channel(
-    local: LocalIdentity,
-    binding: Binding,
-    policy: RekeyPolicy,
-) -> (Channel, HandshakeMessage) {
-    let mut channel = Channel::new(local, binding, policy);
-    let hello = channel.start_handshake();
-    (channel, hello)
-}
-
-/// Seals `data` for the channel's peer.
-pub fn encrypt_send(channel: &mut Session, data: &[u8]) -> Result<Vec<u8>, AeError> {
-    channel.seal(data)
-}
-
-/// Opens a sealed frame from the channel's peer.
-pub fn receive_decrypt(channel: &mut Session, frame: &[u8]) -> Result<Vec<u8>, AeError> {
-    channel.open(frame)
-}
+pub use handshake::{Handshake, Next, MAX_HANDSHAKE_MESSAGE, NOISE_PATTERN};
+pub use identity::{Binding, LocalIdentity, RemoteIdentity, Role, CERTIFICATE_LEN};
+pub use session::{RecvHalf, RekeyPolicy, SendHalf, Session, FRAME_OVERHEAD, HEADER_LEN};

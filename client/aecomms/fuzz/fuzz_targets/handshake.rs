@@ -1,17 +1,20 @@
-//! Arbitrary bytes as a peer's handshake: decode, then offer to a fresh and to an established
-//! channel. Nothing panics, and no forged handshake establishes a session.
+//! Arbitrary bytes as each handshake message a peer sends: nothing panics, and no forged
+//! message completes a handshake.
 #![no_main]
 
 mod common;
 
-use codec::Decode;
-use etrid_aecomms::HandshakeMessage;
+use etrid_aecomms::{Handshake, Next, RekeyPolicy};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    let Ok(message) = HandshakeMessage::decode(&mut &data[..]) else { return };
-    let now = std::time::Instant::now();
-    let mut fresh = common::channel(2, 1);
-    assert!(fresh.on_handshake(&message, now).is_err(), "a forged handshake was accepted");
-    assert!(!fresh.is_established());
+    let ((i, bi), (r, br)) = common::roles();
+    // As message 1 to a responder, then as message 3.
+    let (hr, _) = Handshake::start(&r, br, RekeyPolicy::default());
+    if let Ok(Next::Wait { handshake, .. }) = hr.read(data, &r) {
+        assert!(handshake.read(data, &r).is_err(), "a forged message 3 was accepted");
+    }
+    // As message 2 to an initiator.
+    let (hi, _) = Handshake::start(&i, bi, RekeyPolicy::default());
+    assert!(hi.read(data, &i).is_err(), "a forged message 2 was accepted");
 });
