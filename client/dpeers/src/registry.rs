@@ -106,11 +106,22 @@ pub struct RegistryConfig {
     pub reputation_threshold: i32,
     /// How long a ban lasts.
     pub ban_duration: Duration,
+    /// How long a peer that left is remembered (its score with it).
+    pub retention: Duration,
+    /// Most peers remembered in all (connected, gone and banned): Sybil PeerIds cost nothing,
+    /// so the registry forgets the longest gone first, then the bans closest to their end.
+    pub max_known: usize,
 }
 
 impl Default for RegistryConfig {
     fn default() -> Self {
-        Self { max_peers: 100, reputation_threshold: 50, ban_duration: Duration::from_secs(300) }
+        Self {
+            max_peers: 100,
+            reputation_threshold: 50,
+            ban_duration: Duration::from_secs(300),
+            retention: Duration::from_secs(600),
+            max_known: 4096,
+        }
     }
 }
 
@@ -119,7 +130,22 @@ struct Entry {
     state: PeerState,
     reputation: Reputation,
     connected_since: Option<Instant>,
+    /// When it was last seen (added, connected or disconnected).
+    seen: Instant,
     bans: u32,
+}
+
+impl Entry {
+    fn new(metadata: PeerMetadata, now: Instant) -> Self {
+        Self {
+            metadata,
+            state: PeerState::Discovered,
+            reputation: Reputation::new(now),
+            connected_since: None,
+            seen: now,
+            bans: 0,
+        }
+    }
 }
 
 /// The peers the node knows.
@@ -154,15 +180,13 @@ impl<P: Clone + Eq + Hash> PeerRegistry<P> {
         if self.is_banned(&peer, now) {
             return Err(PeerError::Banned);
         }
-        self.peers.entry(peer).and_modify(|e| e.metadata = metadata.clone()).or_insert_with(|| {
-            Entry {
-                metadata,
-                state: PeerState::Discovered,
-                reputation: Reputation::new(now),
-                connected_since: None,
-                bans: 0,
-            }
-        });
+        if !self.peers.contains_key(&peer) {
+            self.make_room(now);
+        }
+        self.peers
+            .entry(peer)
+            .and_modify(|e| e.metadata = metadata.clone())
+            .or_insert_with(|| Entry::new(metadata, now));
         Ok(())
     }
 
@@ -215,6 +239,7 @@ impl<P: Clone + Eq + Hash> PeerRegistry<P> {
         self.transition(peer, now, PeerState::Connected)?;
         let entry = self.peers.get_mut(peer).expect("present");
         entry.connected_since.get_or_insert(now);
+        entry.seen = now;
         Ok(())
     }
 
@@ -222,6 +247,7 @@ impl<P: Clone + Eq + Hash> PeerRegistry<P> {
     pub fn disconnected(&mut self, peer: &P, now: Instant) {
         if let Some(e) = self.peers.get_mut(peer) {
             e.connected_since = None;
+            e.seen = now;
             if !matches!(e.state, PeerState::Banned { until } if until > now) {
                 e.state = PeerState::Disconnected;
             }
@@ -250,7 +276,7 @@ impl<P: Clone + Eq + Hash> PeerRegistry<P> {
         let score = entry.reputation.apply(change.value, now);
         let mut events = vec![PeerEvent::Report { peer: peer.clone(), change }];
         let banned = matches!(entry.state, PeerState::Banned { until } if until > now);
-        if score < -threshold && !banned {
+        if (score < -threshold || change.is_fatal()) && !banned {
             let until = now + ban;
             entry.state = PeerState::Banned { until };
             entry.connected_since = None;
@@ -272,6 +298,75 @@ impl<P: Clone + Eq + Hash> PeerRegistry<P> {
             }
         }
         events
+    }
+
+    /// Bans `peer` until `until` (a ban read back from disk at start).
+    pub fn restore_ban(&mut self, peer: P, until: Instant, now: Instant) {
+        if until <= now {
+            return;
+        }
+        if !self.peers.contains_key(&peer) {
+            self.make_room(now);
+        }
+        let entry = self.peers.entry(peer).or_insert_with(|| Entry::new(Default::default(), now));
+        entry.state = PeerState::Banned { until };
+        entry.bans += 1;
+    }
+
+    /// Bans in force, with their end.
+    pub fn bans(&self, now: Instant) -> Vec<(P, Instant)> {
+        self.peers
+            .iter()
+            .filter_map(|(p, e)| match e.state {
+                PeerState::Banned { until } if until > now => Some((p.clone(), until)),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// Forgets peers gone (or only discovered) for longer than the retention period; bans and
+    /// connected peers stay. Returns how many were forgotten.
+    pub fn prune(&mut self, now: Instant) -> usize {
+        let retention = self.config.retention;
+        let before = self.peers.len();
+        self.peers.retain(|_, e| match e.state {
+            PeerState::Connected | PeerState::Connecting => true,
+            PeerState::Banned { until } if until > now => true,
+            _ => now.saturating_duration_since(e.seen) < retention,
+        });
+        before - self.peers.len()
+    }
+
+    /// Makes room for one more peer under `max_known`: forgets the peer gone longest, else
+    /// the ban closest to its end. Connected peers are bounded by `max_peers` and stay.
+    fn make_room(&mut self, now: Instant) {
+        while self.peers.len() >= self.config.max_known.max(1) {
+            let gone = self
+                .peers
+                .iter()
+                .filter(|(_, e)| {
+                    !matches!(e.state, PeerState::Connected | PeerState::Connecting)
+                        && !matches!(e.state, PeerState::Banned { until } if until > now)
+                })
+                .min_by_key(|(_, e)| e.seen)
+                .map(|(p, _)| p.clone());
+            let victim = gone.or_else(|| {
+                self.peers
+                    .iter()
+                    .filter_map(|(p, e)| match e.state {
+                        PeerState::Banned { until } => Some((p, until)),
+                        _ => None,
+                    })
+                    .min_by_key(|(_, until)| *until)
+                    .map(|(p, _)| p.clone())
+            });
+            match victim {
+                Some(peer) => {
+                    self.peers.remove(&peer);
+                }
+                None => return,
+            }
+        }
     }
 
     /// Forgets `peer` unless it is banned (bans outlive forgetting).

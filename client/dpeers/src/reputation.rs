@@ -23,30 +23,33 @@ pub struct ReputationChange {
 }
 
 impl ReputationChange {
-    /// A valid message (small reward).
-    pub const GOOD_MESSAGE: Self = Self { value: 1, reason: "good message" };
-    /// A completed AEComms handshake.
-    pub const HANDSHAKE_OK: Self = Self { value: 10, reason: "handshake completed" };
     /// A transaction accepted into the pool.
     pub const GOOD_TRANSACTION: Self = Self { value: 5, reason: "good transaction" };
-    /// A message already seen (wasted bandwidth).
-    pub const DUPLICATE: Self = Self { value: -5, reason: "duplicate message" };
-    /// A message over the inbound rate limit.
+    /// A message over the inbound rate or byte budget.
     pub const RATE_LIMITED: Self = Self { value: -10, reason: "over inbound rate limit" };
-    /// Repeatedly over the inbound rate limit.
+    /// A new handshake on an established stream beyond the few a minute allowed.
+    pub const REHANDSHAKE: Self = Self { value: -20, reason: "repeated handshakes" };
+    /// Repeatedly over the inbound budget.
     pub const FLOOD: Self = Self { value: -200, reason: "flooding" };
     /// A transaction the pool refused as invalid.
     pub const BAD_TRANSACTION: Self = Self { value: -50, reason: "invalid transaction" };
     /// A frame that does not decode.
     pub const DECODE_ERROR: Self = Self { value: -200, reason: "undecodable message" };
-    /// A frame over the size limit.
-    pub const OVERSIZE: Self = Self { value: -200, reason: "oversize frame" };
-    /// A handshake that fails verification.
+    /// A message of a kind its protocol does not carry, or to a chain the runtime refuses.
+    pub const UNEXPECTED_MESSAGE: Self = Self { value: -200, reason: "unexpected message" };
+    /// A pushed block that failed import.
+    pub const BAD_BLOCK: Self = Self { value: -500, reason: "bad block" };
+    /// A handshake that fails (forged, another binding, a bad certificate).
     pub const BAD_HANDSHAKE: Self = Self { value: -500, reason: "invalid handshake" };
-    /// A frame that fails authentication.
-    pub const BAD_TAG: Self = Self { value: -500, reason: "frame failed authentication" };
-    /// A replayed frame.
-    pub const REPLAY: Self = Self { value: -500, reason: "replayed frame" };
+    /// A frame that no key opens after the session is up: proves malice, fatal.
+    pub const BAD_TAG: Self = Self { value: MIN, reason: "frame failed authentication" };
+    /// A replayed frame: proves malice, fatal.
+    pub const REPLAY: Self = Self { value: MIN, reason: "replayed frame" };
+
+    /// Whether this change bans at once, whatever the score.
+    pub fn is_fatal(&self) -> bool {
+        self.value == MIN
+    }
 }
 
 /// A decaying score.

@@ -107,14 +107,80 @@ fn good_behaviour_is_rewarded_and_lowering_the_threshold_applies_at_once() {
     let t = Instant::now();
     let mut r = registry(10);
     r.connected_peer(&1, t).unwrap();
-    r.update_reputation(&1, ReputationChange::HANDSHAKE_OK, t).unwrap();
+    r.update_reputation(&1, ReputationChange::GOOD_TRANSACTION, t).unwrap();
+    r.update_reputation(&1, ReputationChange::GOOD_TRANSACTION, t).unwrap();
     assert_eq!(r.get_peer(&1, t).unwrap().reputation, 10);
     r.set_config(RegistryConfig { reputation_threshold: 0, ..r.config() });
-    let events = r.update_reputation(&1, ReputationChange::DUPLICATE, t).unwrap();
-    assert_eq!(events.len(), 1, "10 - 5 = 5 is not below 0");
-    let events = r.update_reputation(&1, ReputationChange::DUPLICATE, t).unwrap();
-    let events2 = r.update_reputation(&1, ReputationChange::DUPLICATE, t).unwrap();
-    assert_eq!((events.len(), events2.len()), (1, 3));
+    let events = r.update_reputation(&1, ReputationChange::RATE_LIMITED, t).unwrap();
+    assert_eq!(events.len(), 1, "10 - 10 = 0 is not below 0");
+    let events = r.update_reputation(&1, ReputationChange::RATE_LIMITED, t).unwrap();
+    assert_eq!(events.len(), 3, "-10 is");
+}
+
+#[test]
+fn proofs_of_malice_ban_at_once_whatever_the_score() {
+    let t = Instant::now();
+    let mut r = registry(10);
+    for peer in [1, 2] {
+        r.connected_peer(&peer, t).unwrap();
+        for _ in 0..1000 {
+            r.update_reputation(&peer, ReputationChange::GOOD_TRANSACTION, t).unwrap();
+        }
+    }
+    for (peer, change) in [(1, ReputationChange::BAD_TAG), (2, ReputationChange::REPLAY)] {
+        assert!(change.is_fatal());
+        let events = r.update_reputation(&peer, change, t).unwrap();
+        assert!(matches!(events.last(), Some(PeerEvent::Banned { .. })), "{events:?}");
+    }
+    assert!(!ReputationChange::BAD_HANDSHAKE.is_fatal());
+}
+
+#[test]
+fn peers_gone_longer_than_the_retention_are_forgotten_bans_are_kept() {
+    let t = Instant::now();
+    let retention = Duration::from_secs(60);
+    let mut r = PeerRegistry::new(RegistryConfig { retention, ..RegistryConfig::default() });
+    for peer in 1..=3 {
+        r.connected_peer(&peer, t).unwrap();
+    }
+    r.disconnected(&1, t);
+    r.update_reputation(&2, ReputationChange::REPLAY, t).unwrap();
+    assert_eq!(r.prune(t + retention / 2), 0);
+    assert_eq!(r.prune(t + retention), 1, "peer 1 left long enough ago");
+    let mut left: Vec<_> = r.list_peers();
+    left.sort();
+    assert_eq!(left, [2, 3], "the ban and the connected peer stay");
+}
+
+#[test]
+fn ten_thousand_peers_that_come_and_go_stay_within_the_bound() {
+    let t = Instant::now();
+    let max_known = 256;
+    let mut r = PeerRegistry::new(RegistryConfig { max_known, ..RegistryConfig::default() });
+    for peer in 0..10_000u32 {
+        let now = t + Duration::from_millis(peer as u64);
+        r.connected_peer(&peer, now).unwrap();
+        if peer % 10 == 0 {
+            r.update_reputation(&peer, ReputationChange::BAD_TAG, now).unwrap();
+        } else {
+            r.disconnected(&peer, now);
+        }
+        assert!(r.len() <= max_known, "{} known after {peer}", r.len());
+    }
+    // The newest bans are among those kept.
+    assert!(r.is_banned(&9990, t + Duration::from_secs(10)));
+}
+
+#[test]
+fn bans_read_back_from_disk_hold_until_they_end() {
+    let t = Instant::now();
+    let mut r = registry(10);
+    r.restore_ban(7, t + Duration::from_secs(60), t);
+    r.restore_ban(8, t - Duration::from_secs(1), t);
+    assert!(r.is_banned(&7, t));
+    assert!(!r.is_banned(&8, t), "an ended ban is not restored");
+    assert_eq!(r.bans(t), vec![(7, t + Duration::from_secs(60))]);
+    assert_eq!(r.connected_peer(&7, t), Err(PeerError::Banned));
 }
 
 #[test]

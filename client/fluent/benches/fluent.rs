@@ -5,7 +5,7 @@ use std::num::NonZeroU32;
 
 use criterion::{criterion_group, BenchmarkId, Criterion, Throughput};
 use detr_bench_report::Row;
-use etrid_p2p_fluent::{FlowConfig, FlowController, Priority, RateLimit};
+use etrid_p2p_fluent::{ByteRate, FlowConfig, FlowController, Priority, RateLimit, Servable};
 
 const BATCH: usize = 1000;
 
@@ -16,6 +16,8 @@ fn bench(c: &mut Criterion) {
         max_queue_size: BATCH,
         rate_limit: unlimited,
         peer_rate_limit: unlimited,
+        byte_rate_limit: ByteRate(unlimited),
+        peer_byte_rate_limit: ByteRate(unlimited),
         ..FlowConfig::default()
     };
     let flow: FlowController<u32, u64> = FlowController::new(config);
@@ -28,10 +30,10 @@ fn bench(c: &mut Criterion) {
         b.iter(|| {
             rt.block_on(async {
                 for i in 0..BATCH as u64 {
-                    flow.try_send(&1, i, Priority::ALL[(i % 5) as usize]).unwrap();
+                    flow.try_send(&1, i, Priority::ALL[(i % 5) as usize], 64).unwrap();
                 }
                 for _ in 0..BATCH {
-                    flow.recv(&1).await.unwrap();
+                    flow.recv(&1, Servable::ALL).await.unwrap();
                 }
             })
         })

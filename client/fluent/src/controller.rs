@@ -1,31 +1,48 @@
-//! [`FlowController`]: per-peer queues behind global and per-peer rate limits.
+//! [`FlowController`]: one bounded, scheduled queue per peer behind global and per-peer token
+//! buckets of messages and bytes.
 
-use std::{
-    collections::HashMap,
-    hash::Hash,
-    sync::{
-        atomic::{AtomicU32, Ordering},
-        Arc,
-    },
-};
+use std::{collections::HashMap, hash::Hash, sync::Arc, time::Duration};
 
 use parking_lot::{Mutex, RwLock};
-use tokio::sync::Notify;
+use tokio::{sync::Notify, time::Instant};
 
 use crate::{
-    config::{FlowConfig, RateLimit},
+    config::FlowConfig,
     error::FlowError,
     limiter::Limiter,
-    queue::{PriorityQueue, Push},
+    queue::{Item, PriorityQueue, Push, Servable},
     stats::{Counters, QueueStats},
     Priority,
 };
 
+/// The largest frame: a byte bucket holds at least this much at once.
+const MAX_FRAME: usize = 8 << 20;
+
+/// A message and a byte bucket.
+struct Buckets {
+    messages: Limiter,
+    bytes: Limiter,
+}
+
+impl Buckets {
+    fn new(messages: crate::RateLimit, bytes: crate::ByteRate) -> Arc<Self> {
+        Arc::new(Self { messages: Limiter::new(messages), bytes: Limiter::for_bytes(bytes, MAX_FRAME) })
+    }
+}
+
+/// The message being paid for: taken off the queue, kept here (not in a future) so that a
+/// cancelled [`FlowController::recv`] loses nothing. `paid` marks the buckets already charged:
+/// peer messages, peer bytes, global messages, global bytes.
+struct Head<M> {
+    item: Item<M>,
+    paid: [bool; 4],
+    throttled: bool,
+}
+
 struct PeerQueue<M> {
     queue: PriorityQueue<M>,
-    limiter: Arc<Limiter>,
-    /// Tokens already taken from `limiter` and not yet used.
-    credit: u32,
+    buckets: Arc<Buckets>,
+    head: Option<Head<M>>,
     /// Woken when a message is queued (one consumer per peer).
     has_message: Arc<Notify>,
     /// Woken when room appears or the peer goes away (any number of waiting senders).
@@ -34,11 +51,34 @@ struct PeerQueue<M> {
 
 struct Inner<P, M> {
     config: RwLock<FlowConfig>,
-    global: RwLock<Arc<Limiter>>,
-    /// Tokens already taken from `global` and not yet used.
-    global_credit: AtomicU32,
+    global: RwLock<Arc<Buckets>>,
     peers: Mutex<HashMap<P, PeerQueue<M>>>,
     counters: Counters,
+}
+
+/// What one attempt to take a message found.
+enum Step<M> {
+    /// A message, paid for.
+    Ready(Dequeued<M>),
+    /// Nothing servable: wait for this.
+    Empty(Arc<Notify>),
+    /// A rate limit: wait this long.
+    Throttled(Duration),
+}
+
+/// A message handed to a peer's sender, with how long it waited in the queue.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Dequeued<M> {
+    /// The message.
+    pub message: M,
+    /// Its priority.
+    pub priority: Priority,
+    /// Its size in bytes.
+    pub bytes: usize,
+    /// Time from queueing to now (scheduling and rate limits).
+    pub waited: Duration,
+    /// Whether a rate limit held it back.
+    pub throttled: bool,
 }
 
 /// Flow control of outbound messages to many peers. Cheap to clone; clones share state.
@@ -55,12 +95,11 @@ impl<P, M> Clone for FlowController<P, M> {
 impl<P: Clone + Eq + Hash, M> FlowController<P, M> {
     /// A controller with `config` (validate it first with [`FlowConfig::validate`]).
     pub fn new(config: FlowConfig) -> Self {
-        let global = Arc::new(Limiter::new(config.rate_limit));
+        let global = Buckets::new(config.rate_limit, config.byte_rate_limit);
         Self {
             inner: Arc::new(Inner {
                 config: RwLock::new(config),
                 global: RwLock::new(global),
-                global_credit: AtomicU32::new(0),
                 peers: Mutex::new(HashMap::new()),
                 counters: Counters::default(),
             }),
@@ -74,11 +113,11 @@ impl<P: Clone + Eq + Hash, M> FlowController<P, M> {
 
     /// Opens a queue for `peer` (no-op if it has one).
     pub fn add_peer(&self, peer: P) {
-        let config = self.config();
+        let c = self.config();
         self.inner.peers.lock().entry(peer).or_insert_with(|| PeerQueue {
-            queue: PriorityQueue::new(config.max_queue_size, config.weights),
-            limiter: Arc::new(Limiter::new(config.peer_rate_limit)),
-            credit: 0,
+            queue: PriorityQueue::new(c.max_queue_size, c.max_queue_bytes, c.weights, c.levels),
+            buckets: Buckets::new(c.peer_rate_limit, c.peer_byte_rate_limit),
+            head: None,
             has_message: Arc::new(Notify::new()),
             has_room: Arc::new(Notify::new()),
         });
@@ -87,31 +126,36 @@ impl<P: Clone + Eq + Hash, M> FlowController<P, M> {
     /// Closes `peer`'s queue; its queued messages count as dropped, waiters get `UnknownPeer`.
     pub fn remove_peer(&self, peer: &P) {
         let Some(mut state) = self.inner.peers.lock().remove(peer) else { return };
-        for (level, n) in state.queue.clear().into_iter().enumerate() {
-            let p = Priority::from_index(level).expect("valid level");
-            for _ in 0..n {
-                self.inner.counters.dequeued(p);
-            }
-            self.inner.counters.dropped(p, n as u64);
+        let head = state.head.take().map(|h| h.item);
+        for item in state.queue.clear().into_iter().chain(head) {
+            self.inner.counters.dequeued(item.priority);
+            self.inner.counters.dropped(item.priority, 1);
         }
         state.has_room.notify_waiters();
         state.has_message.notify_one();
     }
 
-    /// Peers with a queue.
-    pub fn peers(&self) -> Vec<P> {
-        self.inner.peers.lock().keys().cloned().collect()
+    /// Whether `peer` has a queue.
+    pub fn has_peer(&self, peer: &P) -> bool {
+        self.inner.peers.lock().contains_key(peer)
     }
 
     /// Messages queued for `peer`.
     pub fn depth(&self, peer: &P) -> usize {
-        self.inner.peers.lock().get(peer).map_or(0, |s| s.queue.len())
+        let peers = self.inner.peers.lock();
+        peers.get(peer).map_or(0, |s| s.queue.len() + usize::from(s.head.is_some()))
     }
 
     /// Queues without waiting: `QueueFull` when only equal or higher priority fills the queue.
     /// A refused message is counted as dropped: the caller cannot queue it.
-    pub fn try_send(&self, peer: &P, message: M, priority: Priority) -> Result<(), FlowError> {
-        self.push(peer, message, priority).map_err(|(e, refused)| {
+    pub fn try_send(
+        &self,
+        peer: &P,
+        message: M,
+        priority: Priority,
+        bytes: usize,
+    ) -> Result<(), FlowError> {
+        self.push(peer, message, priority, bytes).map_err(|(e, refused)| {
             if refused.is_some() {
                 self.inner.counters.dropped(priority, 1);
             }
@@ -125,18 +169,18 @@ impl<P: Clone + Eq + Hash, M> FlowController<P, M> {
         peer: &P,
         message: M,
         priority: Priority,
+        bytes: usize,
     ) -> Result<(), FlowError> {
         let mut message = message;
         loop {
             let room = {
                 let peers = self.inner.peers.lock();
-                let state = peers.get(peer).ok_or(FlowError::UnknownPeer)?;
-                state.has_room.clone()
+                peers.get(peer).ok_or(FlowError::UnknownPeer)?.has_room.clone()
             };
             let notified = room.notified();
             tokio::pin!(notified);
             notified.as_mut().enable();
-            match self.push(peer, message, priority) {
+            match self.push(peer, message, priority, bytes) {
                 Ok(()) => return Ok(()),
                 Err((FlowError::QueueFull { .. }, Some(m))) => message = m,
                 Err((e, _)) => return Err(e),
@@ -145,18 +189,27 @@ impl<P: Clone + Eq + Hash, M> FlowController<P, M> {
         }
     }
 
-    fn push(&self, peer: &P, message: M, priority: Priority) -> Result<(), (FlowError, Option<M>)> {
+    fn push(
+        &self,
+        peer: &P,
+        message: M,
+        priority: Priority,
+        bytes: usize,
+    ) -> Result<(), (FlowError, Option<M>)> {
         let mut peers = self.inner.peers.lock();
         let state = peers.get_mut(peer).ok_or((FlowError::UnknownPeer, None))?;
-        match state.queue.push(priority, message) {
-            Push::Queued => {}
-            Push::Shed(level, _) => {
-                self.inner.counters.dequeued(level);
-                self.inner.counters.dropped(level, 1);
+        let item = Item { message, priority, bytes, enqueued: Instant::now() };
+        match state.queue.push(item) {
+            Push::Queued(evicted) => {
+                for shed in evicted {
+                    self.inner.counters.dequeued(shed.priority);
+                    self.inner.counters.dropped(shed.priority, 1);
+                }
             }
-            Push::Full(message) => {
+            Push::Full(item) => {
                 let capacity = state.queue.capacity();
-                return Err((FlowError::QueueFull { capacity }, Some(message)));
+                let bytes = self.inner.config.read().max_queue_bytes;
+                return Err((FlowError::QueueFull { capacity, bytes }, Some(item.message)));
             }
         }
         self.inner.counters.enqueued(priority);
@@ -164,104 +217,119 @@ impl<P: Clone + Eq + Hash, M> FlowController<P, M> {
         Ok(())
     }
 
-    /// The next message for `peer`, once scheduling and both rate limits allow it.
-    /// `None` when the peer's queue is closed.
-    pub async fn recv(&self, peer: &P) -> Option<(Priority, M)> {
-        let (priority, message, peer_wait) = loop {
-            let has_message = {
-                let mut peers = self.inner.peers.lock();
-                let state = peers.get_mut(peer)?;
-                let was_full = state.queue.len() >= state.queue.capacity();
-                if let Some((priority, message)) = state.queue.pop() {
-                    self.inner.counters.dequeued(priority);
-                    if was_full {
-                        state.has_room.notify_waiters();
-                    }
-                    let peer_ok = take_credit(&mut state.credit, &state.limiter);
-                    break (priority, message, (!peer_ok).then(|| state.limiter.clone()));
+    /// The next message for `peer` whose priority is `servable`, once scheduling and the
+    /// message and byte buckets (the peer's and the global ones) allow it. `None` when the
+    /// peer's queue is closed.
+    ///
+    /// Cancellation-safe: a message taken off the queue waits in the controller, not in the
+    /// future, with the buckets it already paid; the next call goes on with it (even if its
+    /// priority is no longer servable, so that nothing is lost).
+    pub async fn recv(&self, peer: &P, servable: Servable) -> Option<Dequeued<M>> {
+        loop {
+            match self.step(peer, servable)? {
+                Step::Ready(dequeued) => return Some(dequeued),
+                Step::Empty(has_message) => has_message.notified().await,
+                Step::Throttled(wait) => {
+                    tokio::time::sleep(wait.max(Duration::from_micros(1))).await
                 }
-                state.has_message.clone()
-            };
-            has_message.notified().await;
-        };
-        let mut throttled = false;
-        if !self.take_global_credit() {
-            throttled = true;
-            let global = self.inner.global.read().clone();
-            global.take().await;
-        }
-        if let Some(limiter) = peer_wait {
-            throttled = true;
-            limiter.take().await;
-        }
-        if throttled {
-            self.inner.counters.throttled(priority);
-        }
-        self.inner.counters.sent(priority);
-        Some((priority, message))
-    }
-
-    /// Uses a global token already taken, or takes a batch; `false` if the bucket is empty.
-    fn take_global_credit(&self) -> bool {
-        let credit = &self.inner.global_credit;
-        if credit.fetch_update(Ordering::AcqRel, Ordering::Acquire, |c| c.checked_sub(1)).is_ok() {
-            return true;
-        }
-        match self.inner.global.read().try_take_batch() {
-            Some(n) => {
-                credit.fetch_add(n - 1, Ordering::AcqRel);
-                true
             }
-            None => false,
         }
     }
 
-    /// Sets the global outbound rate.
-    pub fn set_rate_limit(&self, limit: RateLimit) {
-        self.inner.config.write().rate_limit = limit;
-        *self.inner.global.write() = Arc::new(Limiter::new(limit));
-        self.inner.global_credit.store(0, Ordering::Release);
+    /// One attempt of [`Self::recv`], under the lock; `None` when the peer has no queue.
+    fn step(&self, peer: &P, servable: Servable) -> Option<Step<M>> {
+        let mut peers = self.inner.peers.lock();
+        let state = peers.get_mut(peer)?;
+        if state.head.is_none() {
+            let was_full = state.queue.len() >= state.queue.capacity();
+            let Some(item) = state.queue.pop(servable) else {
+                return Some(Step::Empty(state.has_message.clone()));
+            };
+            state.head = Some(Head { item, paid: [false; 4], throttled: false });
+            if was_full {
+                state.has_room.notify_waiters();
+            }
+        }
+        let global = self.inner.global.read().clone();
+        let head = state.head.as_mut().expect("set above");
+        if let Some(wait) = pay(head, &state.buckets, &global) {
+            return Some(Step::Throttled(wait));
+        }
+        let Head { item, throttled, .. } = state.head.take().expect("set above");
+        self.inner.counters.dequeued(item.priority);
+        self.inner.counters.sent(item.priority);
+        if throttled {
+            self.inner.counters.throttled(item.priority);
+        }
+        Some(Step::Ready(Dequeued {
+            waited: item.enqueued.elapsed(),
+            message: item.message,
+            priority: item.priority,
+            bytes: item.bytes,
+            throttled,
+        }))
     }
 
-    /// Sets the per-peer outbound rate, for current and future peers.
-    pub fn set_peer_rate_limit(&self, limit: RateLimit) {
-        self.inner.config.write().peer_rate_limit = limit;
+    /// Sets the global and per-peer message and byte rates, for current and future peers.
+    pub fn set_rate_limits(&self, config: &FlowConfig) {
+        {
+            let mut c = self.inner.config.write();
+            c.rate_limit = config.rate_limit;
+            c.peer_rate_limit = config.peer_rate_limit;
+            c.byte_rate_limit = config.byte_rate_limit;
+            c.peer_byte_rate_limit = config.peer_byte_rate_limit;
+        }
+        *self.inner.global.write() = Buckets::new(config.rate_limit, config.byte_rate_limit);
         for state in self.inner.peers.lock().values_mut() {
-            state.limiter = Arc::new(Limiter::new(limit));
-            state.credit = 0;
+            state.buckets = Buckets::new(config.peer_rate_limit, config.peer_byte_rate_limit);
         }
     }
 
-    /// Sets queue capacity and weights, for current and future queues.
-    pub fn set_queue(&self, max_queue_size: usize, weights: [u32; Priority::LEVELS]) {
+    /// Sets queue bounds and weights, for current and future queues.
+    pub fn set_queue(
+        &self,
+        max_queue_size: usize,
+        max_queue_bytes: usize,
+        weights: [u32; Priority::LEVELS],
+    ) {
         {
             let mut config = self.inner.config.write();
             config.max_queue_size = max_queue_size;
+            config.max_queue_bytes = max_queue_bytes;
             config.weights = weights;
         }
         for state in self.inner.peers.lock().values_mut() {
-            state.queue.reconfigure(max_queue_size, weights);
+            state.queue.reconfigure(max_queue_size, max_queue_bytes, weights);
             state.has_room.notify_waiters();
         }
     }
 
-    /// Counters per level, all peers together.
+    /// Counters per priority, all peers together.
     pub fn queue_stats(&self) -> QueueStats {
         self.inner.counters.snapshot()
     }
 }
 
-/// Uses a peer token already taken, or takes a batch; `false` if the bucket is empty.
-fn take_credit(credit: &mut u32, limiter: &Limiter) -> bool {
-    if *credit > 0 {
-        *credit -= 1;
-        return true;
-    }
-    match limiter.try_take_batch() {
-        Some(n) => {
-            *credit = n - 1;
-            true
+/// Charges the head's message to every bucket it has not paid yet. `None` when all are paid,
+/// else how long to wait before trying again.
+fn pay<M>(head: &mut Head<M>, peer: &Buckets, global: &Buckets) -> Option<Duration> {
+    let bytes = head.item.bytes;
+    let charges: [&dyn Fn() -> Result<(), Duration>; 4] = [
+        &|| peer.messages.try_take(),
+        &|| peer.bytes.try_take_bytes(bytes),
+        &|| global.messages.try_take(),
+        &|| global.bytes.try_take_bytes(bytes),
+    ];
+    for (paid, charge) in head.paid.iter_mut().zip(charges) {
+        if !*paid {
+            match charge() {
+                Ok(()) => *paid = true,
+                Err(wait) => {
+                    head.throttled = true;
+                    return Some(wait);
+                }
+            }
         }
-        None => false,
     }
+    None
 }

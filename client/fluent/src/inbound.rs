@@ -1,53 +1,64 @@
-//! Per-peer inbound rate limits that single out abusers.
+//! Per-peer inbound budgets, in messages and bytes, that single out abusers.
 
-use std::{collections::HashMap, hash::Hash, sync::Arc};
+use std::{collections::HashMap, hash::Hash};
 
 use parking_lot::Mutex;
 
-use crate::{config::RateLimit, limiter::Limiter};
+use crate::{
+    config::{ByteRate, RateLimit},
+    limiter::Limiter,
+};
 
 /// What to do with an inbound message.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum InboundVerdict {
-    /// Within the peer's rate: process it.
+    /// Within the peer's budget: process it.
     Allow,
-    /// Over the rate: drop it.
+    /// Over the budget: drop it.
     Drop,
-    /// Over the rate for the `abuse_after`-th time since the last report: drop it and report
+    /// Over the budget for the `abuse_after`-th time since the last report: drop it and report
     /// the peer (the count starts again).
     Abuse,
 }
 
+/// The largest inbound frame: a byte bucket holds at least this much at once.
+const MAX_FRAME: usize = 8 << 20;
+
 struct PeerInbound {
-    limiter: Arc<Limiter>,
+    messages: Limiter,
+    bytes: Limiter,
     excess: u32,
 }
 
-/// Inbound token buckets, one per peer.
+/// Inbound budgets, one per peer; a peer's entry goes with [`InboundLimiter::forget`].
 pub struct InboundLimiter<P> {
-    limit: Mutex<RateLimit>,
+    limits: Mutex<(RateLimit, ByteRate)>,
     abuse_after: u32,
     peers: Mutex<HashMap<P, PeerInbound>>,
 }
 
 impl<P: Clone + Eq + Hash> InboundLimiter<P> {
-    /// Limits every peer to `limit`; reports a peer after `abuse_after` dropped messages.
-    pub fn new(limit: RateLimit, abuse_after: u32) -> Self {
+    /// Limits every peer to `messages` and `bytes`; reports a peer after `abuse_after` drops.
+    pub fn new(messages: RateLimit, bytes: ByteRate, abuse_after: u32) -> Self {
         Self {
-            limit: Mutex::new(limit),
+            limits: Mutex::new((messages, bytes)),
             abuse_after: abuse_after.max(1),
             peers: Mutex::new(HashMap::new()),
         }
     }
 
-    /// Counts one message from `peer` and says what to do with it.
-    pub fn check(&self, peer: &P) -> InboundVerdict {
-        let limit = *self.limit.lock();
+    /// Counts one message of `len` bytes from `peer` and says what to do with it.
+    pub fn check(&self, peer: &P, len: usize) -> InboundVerdict {
+        let (messages, bytes) = *self.limits.lock();
         let mut peers = self.peers.lock();
-        let state = peers
-            .entry(peer.clone())
-            .or_insert_with(|| PeerInbound { limiter: Arc::new(Limiter::new(limit)), excess: 0 });
-        if state.limiter.try_take().is_ok() {
+        let state = peers.entry(peer.clone()).or_insert_with(|| PeerInbound {
+            messages: Limiter::new(messages),
+            bytes: Limiter::for_bytes(bytes, MAX_FRAME),
+            excess: 0,
+        });
+        // A message over the message budget costs no bytes; one over the byte budget has spent
+        // its message token (that is the cost of having sent it).
+        if state.messages.try_take().is_ok() && state.bytes.try_take_bytes(len).is_ok() {
             return InboundVerdict::Allow;
         }
         state.excess += 1;
@@ -64,11 +75,12 @@ impl<P: Clone + Eq + Hash> InboundLimiter<P> {
         self.peers.lock().remove(peer);
     }
 
-    /// Sets the per-peer rate for every peer.
-    pub fn set_rate_limit(&self, limit: RateLimit) {
-        *self.limit.lock() = limit;
+    /// Sets the per-peer budgets for every peer.
+    pub fn set_limits(&self, messages: RateLimit, bytes: ByteRate) {
+        *self.limits.lock() = (messages, bytes);
         for state in self.peers.lock().values_mut() {
-            state.limiter = Arc::new(Limiter::new(limit));
+            state.messages = Limiter::new(messages);
+            state.bytes = Limiter::for_bytes(bytes, MAX_FRAME);
         }
     }
 }

@@ -9,7 +9,11 @@ use governor::{
     Quota,
 };
 
-use crate::config::RateLimit;
+use crate::config::{ByteRate, RateLimit};
+
+/// Byte buckets count KiB: a token per started KiB keeps the bucket's interval in microseconds
+/// (a bucket of bytes at 256 MiB/s would tick every 3.7 ns, which a `Duration` rounds by 20%).
+const BYTE_UNIT: u64 = 1024;
 
 /// Time since a fixed start, read from `tokio::time` (which tests can pause and advance).
 #[derive(Clone, Debug)]
@@ -33,15 +37,10 @@ impl Clock for TokioClock {
 
 type Gcra = governor::RateLimiter<NotKeyed, InMemoryState, TokioClock, NoOpMiddleware<Duration>>;
 
-/// Most tokens taken from a bucket at once (bounded by its burst). Batching keeps the clock
-/// reads and atomic updates of the bucket off most messages.
-const TOKEN_BATCH: u32 = 8;
-
 /// One token bucket.
 pub(crate) struct Limiter {
     gcra: Gcra,
     clock: TokioClock,
-    batch: NonZeroU32,
 }
 
 impl Limiter {
@@ -51,16 +50,23 @@ impl Limiter {
         let quota = Quota::with_period(limit.interval())
             .unwrap_or_else(|| Quota::per_second(limit.messages))
             .allow_burst(limit.burst);
-        let batch = NonZeroU32::new(TOKEN_BATCH.min(limit.burst.get())).unwrap_or(NonZeroU32::MIN);
-        Self { gcra: Gcra::direct_with_clock(quota, &clock), clock, batch }
+        Self { gcra: Gcra::direct_with_clock(quota, &clock), clock }
     }
 
-    /// Takes a batch of tokens if there are that many, else one; `None` if there is none.
-    pub(crate) fn try_take_batch(&self) -> Option<u32> {
-        if self.batch.get() > 1 && matches!(self.gcra.check_n(self.batch), Ok(Ok(()))) {
-            return Some(self.batch.get());
-        }
-        self.try_take().ok().map(|()| 1)
+    /// A bucket of `rate` bytes that holds at least `min_burst` bytes at once.
+    pub(crate) fn for_bytes(rate: ByteRate, min_burst: usize) -> Self {
+        let units = |bytes: u64| {
+            NonZeroU32::new(bytes.div_ceil(BYTE_UNIT).min(u32::MAX as u64) as u32)
+                .unwrap_or(NonZeroU32::MIN)
+        };
+        let limit = RateLimit::new(units(rate.0.messages.get() as u64), rate.0.period);
+        let burst = units(rate.0.burst.get() as u64).max(units(min_burst as u64));
+        Self::new(RateLimit { burst, ..limit })
+    }
+
+    /// Takes the tokens of `bytes` bytes; see [`Self::try_take_n`].
+    pub(crate) fn try_take_bytes(&self, bytes: usize) -> Result<(), Duration> {
+        self.try_take_n((bytes as u64).div_ceil(BYTE_UNIT).min(u32::MAX as u64) as u32)
     }
 
     /// Takes a token if one is there; otherwise says how long until one is.
@@ -68,13 +74,14 @@ impl Limiter {
         self.gcra.check().map_err(|not_until| not_until.wait_time_from(self.clock.now()))
     }
 
-    /// Waits for a token. Returns whether it had to wait.
-    pub(crate) async fn take(&self) -> bool {
-        let mut waited = false;
-        while let Err(wait) = self.try_take() {
-            waited = true;
-            tokio::time::sleep(wait.max(Duration::from_micros(1))).await;
+    /// Takes `n` tokens at once if they are there; otherwise says how long until they are.
+    /// More than the burst can never be there at once: such a request passes (the burst of a
+    /// byte bucket is set to hold the largest frame, so this only follows a misconfiguration).
+    pub(crate) fn try_take_n(&self, n: u32) -> Result<(), Duration> {
+        let Some(n) = NonZeroU32::new(n) else { return Ok(()) };
+        match self.gcra.check_n(n) {
+            Ok(Ok(())) | Err(_) => Ok(()),
+            Ok(Err(not_until)) => Err(not_until.wait_time_from(self.clock.now())),
         }
-        waited
     }
 }

@@ -10,12 +10,16 @@ use std::{
 };
 
 use etrid_p2p_fluent::{
-    FlowConfig, FlowController, FlowError, InboundLimiter, InboundVerdict, Priority, RateLimit,
+    ByteRate, FlowConfig, FlowController, FlowError, InboundLimiter, InboundVerdict, Priority,
+    RateLimit, Servable,
 };
 
 fn rate(n: u32) -> RateLimit {
     RateLimit::per_second(NonZeroU32::new(n).unwrap())
 }
+
+/// Bytes each test message counts for, unless a test says otherwise.
+const SIZE: usize = 100;
 
 fn config(global: u32, peer: u32, queue: usize) -> FlowConfig {
     FlowConfig {
@@ -26,12 +30,22 @@ fn config(global: u32, peer: u32, queue: usize) -> FlowConfig {
     }
 }
 
+type Flow = FlowController<u8, u32>;
+
+fn send(flow: &Flow, peer: u8, message: u32, priority: Priority) -> Result<(), FlowError> {
+    flow.try_send(&peer, message, priority, SIZE)
+}
+
+async fn next(flow: &Flow, peer: u8) -> Option<(Priority, u32)> {
+    flow.recv(&peer, Servable::ALL).await.map(|d| (d.priority, d.message))
+}
+
 /// Spawns a consumer of `peer` counting what it receives.
-fn drain(flow: &FlowController<u8, u32>, peer: u8) -> Arc<AtomicU64> {
+fn drain(flow: &Flow, peer: u8) -> Arc<AtomicU64> {
     let count = Arc::new(AtomicU64::new(0));
     let (flow, counter) = (flow.clone(), count.clone());
     tokio::spawn(async move {
-        while flow.recv(&peer).await.is_some() {
+        while next(&flow, peer).await.is_some() {
             counter.fetch_add(1, Ordering::Relaxed);
         }
     });
@@ -47,7 +61,7 @@ async fn global_rate_limit_holds_within_5_percent() {
     let flow = FlowController::new(config(1000, 1_000_000, 100_000));
     flow.add_peer(1u8);
     for i in 0..50_000 {
-        flow.try_send(&1, i, Priority::Normal).unwrap();
+        send(&flow, 1, i, Priority::Normal).unwrap();
     }
     let received = drain(&flow, 1);
     tokio::time::sleep(Duration::from_secs(10)).await;
@@ -62,7 +76,7 @@ async fn per_peer_limits_hold_under_the_global_one() {
     for peer in [1u8, 2] {
         flow.add_peer(peer);
         for i in 0..10_000 {
-            flow.try_send(&peer, i, Priority::Low).unwrap();
+            send(&flow, peer, i, Priority::Low).unwrap();
         }
     }
     let (a, b) = (drain(&flow, 1), drain(&flow, 2));
@@ -77,11 +91,11 @@ async fn rate_limit_changes_at_runtime() {
     let flow = FlowController::new(config(1000, 1_000_000, 100_000));
     flow.add_peer(1u8);
     for i in 0..50_000 {
-        flow.try_send(&1, i, Priority::Normal).unwrap();
+        send(&flow, 1, i, Priority::Normal).unwrap();
     }
     let received = drain(&flow, 1);
     tokio::time::sleep(Duration::from_secs(2)).await;
-    flow.set_rate_limit(rate(100));
+    flow.set_rate_limits(&FlowConfig { rate_limit: rate(100), ..flow.config() });
     let before = received.load(Ordering::Relaxed);
     tokio::time::sleep(Duration::from_secs(10)).await;
     let after = received.load(Ordering::Relaxed) - before;
@@ -96,12 +110,12 @@ async fn shares_under_a_flood_of_every_level_follow_the_weights() {
     flow.add_peer(1u8);
     for i in 0..10_000 {
         for p in Priority::ALL {
-            flow.try_send(&1, i, p).unwrap();
+            send(&flow, 1, i, p).unwrap();
         }
     }
     let mut served = [0u32; 5];
     for _ in 0..3100 {
-        served[flow.recv(&1).await.unwrap().0.index()] += 1;
+        served[next(&flow, 1).await.unwrap().0.index()] += 1;
     }
     // Weights 16:8:4:2:1 of 31.
     assert_eq!(served, [1600, 800, 400, 200, 100]);
@@ -112,12 +126,12 @@ async fn critical_messages_overtake_a_bulk_backlog() {
     let flow = FlowController::new(config(1000, 1000, 100_000));
     flow.add_peer(1u8);
     for i in 0..5000 {
-        flow.try_send(&1, i, Priority::Bulk).unwrap();
+        send(&flow, 1, i, Priority::Bulk).unwrap();
     }
     for _ in 0..100 {
-        flow.recv(&1).await.unwrap();
-        flow.try_send(&1, 999_999, Priority::Critical).unwrap();
-        assert_eq!(flow.recv(&1).await.unwrap(), (Priority::Critical, 999_999));
+        next(&flow, 1).await.unwrap();
+        send(&flow, 1, 999_999, Priority::Critical).unwrap();
+        assert_eq!(next(&flow, 1).await.unwrap(), (Priority::Critical, 999_999));
     }
 }
 
@@ -125,13 +139,13 @@ async fn critical_messages_overtake_a_bulk_backlog() {
 async fn a_full_queue_sheds_lowest_oldest_and_counts_it() {
     let flow = FlowController::new(config(1000, 1000, 3));
     flow.add_peer(1u8);
-    flow.try_send(&1, 1, Priority::Bulk).unwrap();
-    flow.try_send(&1, 2, Priority::Low).unwrap();
-    flow.try_send(&1, 3, Priority::Bulk).unwrap();
-    flow.try_send(&1, 4, Priority::Critical).unwrap(); // sheds 1
-    flow.try_send(&1, 5, Priority::High).unwrap(); // sheds 3
-    flow.try_send(&1, 6, Priority::High).unwrap(); // sheds 2
-    assert_eq!(flow.try_send(&1, 7, Priority::Normal), Err(FlowError::QueueFull { capacity: 3 }));
+    send(&flow, 1, 1, Priority::Bulk).unwrap();
+    send(&flow, 1, 2, Priority::Low).unwrap();
+    send(&flow, 1, 3, Priority::Bulk).unwrap();
+    send(&flow, 1, 4, Priority::Critical).unwrap(); // sheds 1
+    send(&flow, 1, 5, Priority::High).unwrap(); // sheds 3
+    send(&flow, 1, 6, Priority::High).unwrap(); // sheds 2
+    assert_eq!(send(&flow, 1, 7, Priority::Normal), Err(FlowError::QueueFull { capacity: 3, bytes: 64 << 20 }));
     let stats = flow.queue_stats();
     assert_eq!(stats.levels[Priority::Bulk.index()].dropped, 2);
     assert_eq!(stats.levels[Priority::Low.index()].dropped, 1);
@@ -139,7 +153,7 @@ async fn a_full_queue_sheds_lowest_oldest_and_counts_it() {
     assert_eq!(stats.total().depth, 3);
     let mut got = Vec::new();
     while flow.depth(&1) > 0 {
-        got.push(flow.recv(&1).await.unwrap().1);
+        got.push(next(&flow, 1).await.unwrap().1);
     }
     assert_eq!(got, vec![4, 5, 6]);
 }
@@ -158,9 +172,9 @@ async fn no_priority_0_or_1_message_is_lost_while_there_is_room_for_them() {
         if p <= Priority::High {
             important += 1;
         }
-        let _ = flow.try_send(&1, i, p);
+        let _ = send(&flow, 1, i, p);
         if i % 4 == 3 {
-            flow.recv(&1).await.unwrap();
+            next(&flow, 1).await.unwrap();
         }
     }
     let stats = flow.queue_stats();
@@ -173,15 +187,15 @@ async fn no_priority_0_or_1_message_is_lost_while_there_is_room_for_them() {
 async fn send_priority_waits_for_room() {
     let flow = FlowController::new(config(1000, 1000, 2));
     flow.add_peer(1u8);
-    flow.send_priority(&1, 1, Priority::Critical).await.unwrap();
-    flow.send_priority(&1, 2, Priority::Critical).await.unwrap();
+    flow.send_priority(&1, 1, Priority::Critical, SIZE).await.unwrap();
+    flow.send_priority(&1, 2, Priority::Critical, SIZE).await.unwrap();
     let waiting = {
         let flow = flow.clone();
-        tokio::spawn(async move { flow.send_priority(&1, 3, Priority::Critical).await })
+        tokio::spawn(async move { flow.send_priority(&1, 3, Priority::Critical, SIZE).await })
     };
     tokio::time::sleep(Duration::from_millis(100)).await;
     assert!(!waiting.is_finished(), "the third send waits while the queue is full");
-    assert_eq!(flow.recv(&1).await.unwrap().1, 1);
+    assert_eq!(next(&flow, 1).await.unwrap().1, 1);
     waiting.await.unwrap().unwrap();
     assert_eq!(flow.depth(&1), 2);
     assert_eq!(flow.queue_stats().total().dropped, 0);
@@ -191,30 +205,30 @@ async fn send_priority_waits_for_room() {
 async fn removing_a_peer_wakes_its_waiters_and_counts_its_queue_as_dropped() {
     let flow = FlowController::new(config(1000, 1000, 1));
     flow.add_peer(1u8);
-    flow.try_send(&1, 1, Priority::Critical).unwrap();
+    send(&flow, 1, 1, Priority::Critical).unwrap();
     let waiting = {
         let flow = flow.clone();
-        tokio::spawn(async move { flow.send_priority(&1, 2, Priority::Critical).await })
+        tokio::spawn(async move { flow.send_priority(&1, 2, Priority::Critical, SIZE).await })
     };
     tokio::time::sleep(Duration::from_millis(10)).await;
     flow.remove_peer(&1);
     assert_eq!(waiting.await.unwrap(), Err(FlowError::UnknownPeer));
-    assert_eq!(flow.recv(&1).await, None);
-    assert_eq!(flow.try_send(&1, 3, Priority::Critical), Err(FlowError::UnknownPeer));
+    assert_eq!(next(&flow, 1).await, None);
+    assert_eq!(send(&flow, 1, 3, Priority::Critical), Err(FlowError::UnknownPeer));
     let stats = flow.queue_stats();
     assert_eq!((stats.levels[0].dropped, stats.levels[0].depth), (1, 0));
 }
 
 #[tokio::test(start_paused = true)]
 async fn inbound_limiter_drops_excess_and_reports_abusers() {
-    let limiter = InboundLimiter::new(rate(100), 10);
+    let limiter = InboundLimiter::new(rate(100), mib(64), 10);
     // The burst (100/20 = 5) passes at once, then the flood is dropped, and every 10th drop reports.
-    let verdicts: Vec<_> = (0..35).map(|_| limiter.check(&7u8)).collect();
+    let verdicts: Vec<_> = (0..35).map(|_| limiter.check(&7u8, 10)).collect();
     assert!(verdicts[..5].iter().all(|v| *v == InboundVerdict::Allow));
     assert_eq!(verdicts.iter().filter(|v| **v == InboundVerdict::Abuse).count(), 3);
-    assert_eq!(limiter.check(&8u8), InboundVerdict::Allow, "other peers are unaffected");
+    assert_eq!(limiter.check(&8u8, 10), InboundVerdict::Allow, "other peers are unaffected");
     tokio::time::sleep(Duration::from_secs(1)).await;
-    assert_eq!(limiter.check(&7u8), InboundVerdict::Allow, "the rate recovers");
+    assert_eq!(limiter.check(&7u8, 10), InboundVerdict::Allow, "the rate recovers");
 }
 
 #[test]
@@ -235,4 +249,125 @@ fn config_validation_names_the_key() {
     let bad = FlowConfig { weights: [1, 0, 1, 1, 1], ..FlowConfig::default() };
     assert!(bad.validate().unwrap_err().to_string().starts_with("weights"));
     FlowConfig::default().validate().unwrap();
+}
+
+fn mib(n: u32) -> ByteRate {
+    format!("{n} MiB/s").parse().unwrap()
+}
+
+#[tokio::test(start_paused = true)]
+async fn byte_rate_limits_hold_as_well_as_message_rates() {
+    // 1 MiB/s to the peer, 64 KiB messages: 16 per second although 1000 msg/s are allowed.
+    let flow = FlowController::new(FlowConfig {
+        peer_byte_rate_limit: mib(1),
+        ..config(1000, 1000, 10_000)
+    });
+    flow.add_peer(1u8);
+    for i in 0..1000 {
+        flow.try_send(&1, i, Priority::Normal, 64 << 10).unwrap();
+    }
+    let received = drain(&flow, 1);
+    tokio::time::sleep(Duration::from_secs(10)).await;
+    let got = received.load(Ordering::Relaxed);
+    // The bucket holds the largest frame (8 MiB) at once, then 1 MiB/s.
+    assert!(within(got, 128 + 160, 0.05), "1 MiB/s of 64 KiB for 10 s gave {got}");
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_global_limit_is_shared_by_every_peer() {
+    let flow = FlowController::new(config(1000, 1_000_000, 100_000));
+    for peer in 1..=4u8 {
+        flow.add_peer(peer);
+        for i in 0..10_000 {
+            send(&flow, peer, i, Priority::Low).unwrap();
+        }
+    }
+    let counts: Vec<_> = (1..=4).map(|p| drain(&flow, p)).collect();
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    let total: u64 = counts.iter().map(|c| c.load(Ordering::Relaxed)).sum();
+    assert!(within(total, 5000, 0.05), "1000 msg/s over four peers for 5 s gave {total}");
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_cancelled_recv_loses_nothing() {
+    let flow = FlowController::new(config(10, 1_000_000, 1000));
+    flow.add_peer(1u8);
+    for i in 0..100 {
+        send(&flow, 1, i, Priority::Normal).unwrap();
+    }
+    let mut got = Vec::new();
+    // Each recv is cut off after 30 ms, often while it waits for a token.
+    for _ in 0..2000 {
+        let cut = tokio::time::timeout(Duration::from_millis(30), next(&flow, 1)).await;
+        if let Ok(Some((_, m))) = cut {
+            got.push(m);
+        }
+        if got.len() == 100 {
+            break;
+        }
+    }
+    assert_eq!(got, (0..100).collect::<Vec<_>>(), "every message, once, in order");
+    let stats = flow.queue_stats().total();
+    assert_eq!((stats.sent, stats.dropped, stats.depth), (100, 0, 0));
+}
+
+#[tokio::test(start_paused = true)]
+async fn each_message_says_how_long_it_waited() {
+    let flow = FlowController::new(config(10, 1_000_000, 1000));
+    flow.add_peer(1u8);
+    for i in 0..11 {
+        send(&flow, 1, i, Priority::Low).unwrap();
+    }
+    let mut waits = Vec::new();
+    for _ in 0..11 {
+        waits.push(flow.recv(&1, Servable::ALL).await.unwrap().waited);
+    }
+    // Burst 1 at 10 msg/s: the n-th message waits n * 100 ms.
+    assert_eq!(waits[0], Duration::ZERO);
+    assert!(waits[10] >= Duration::from_millis(990), "{waits:?}");
+}
+
+#[tokio::test(start_paused = true)]
+async fn one_priority_level_serves_in_arrival_order() {
+    let flow = FlowController::new(FlowConfig { levels: 1, ..config(1000, 1000, 1000) });
+    flow.add_peer(1u8);
+    for i in 0..100 {
+        send(&flow, 1, i, Priority::Bulk).unwrap();
+    }
+    send(&flow, 1, 100, Priority::Critical).unwrap();
+    let mut position = 0;
+    while let Some((p, _)) = next(&flow, 1).await {
+        position += 1;
+        if p == Priority::Critical {
+            break;
+        }
+    }
+    assert_eq!(position, 101, "consensus waits behind everything queued before it");
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_queue_is_bounded_in_bytes() {
+    let flow = FlowController::new(FlowConfig {
+        max_queue_bytes: 8 << 20,
+        ..config(1000, 1000, 1000)
+    });
+    flow.add_peer(1u8);
+    flow.try_send(&1, 1, Priority::Bulk, 5 << 20).unwrap();
+    assert_eq!(
+        flow.try_send(&1, 2, Priority::Bulk, 4 << 20),
+        Err(FlowError::QueueFull { capacity: 1000, bytes: 8 << 20 })
+    );
+    flow.try_send(&1, 3, Priority::Critical, 4 << 20).unwrap();
+    assert_eq!(flow.queue_stats().levels[Priority::Bulk.index()].dropped, 2);
+    assert_eq!(next(&flow, 1).await, Some((Priority::Critical, 3)));
+}
+
+#[test]
+fn byte_rates_parse_and_print() {
+    assert_eq!("64 MiB/s".parse::<ByteRate>().unwrap().0.per_second_f64(), (64 << 20) as f64);
+    assert_eq!("512 KiB/s".parse::<ByteRate>().unwrap().to_string(), "512 KiB/s");
+    assert_eq!("1000 B/s".parse::<ByteRate>().unwrap().to_string(), "1000 B/s");
+    for bad in ["", "0 MiB/s", "64 MB/s", "8 GiB/s", "fast"] {
+        assert!(bad.parse::<ByteRate>().is_err(), "{bad:?} should not parse");
+    }
 }

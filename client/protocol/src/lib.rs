@@ -1,30 +1,27 @@
 //! The DETR P2P wire format.
 //!
-//! A frame on a detr notification stream is one SCALE-encoded [`Envelope`]: protocol version,
-//! message kind, sender nonce, hop limit, a SHA-256 [`MessageId`] and the [`Message`]. Decoding is
-//! bounded by [`limits`]: no input can make the decoder allocate more than those limits allow, and
-//! no input makes it panic. This crate does no I/O.
+//! A frame on a detr stream (inside its AEComms seal) is one [`Message`]:
+//! `version ‖ kind ‖ body`, the body laid out as SCALE. There is no message id or hash: the
+//! AEComms seal already authenticates each hop, GRANDPA, the transaction pool and sync identify
+//! their own items, and bridge messages are identified by `(source chain, nonce)`.
+//!
+//! Decoding takes the frame as [`bytes::Bytes`] and hands out payloads as slices of it; it is
+//! bounded by [`limits`] (every length is checked against its limit and the bytes left before
+//! anything is read) and never panics. This crate does no I/O.
 
-pub mod envelope;
 pub mod error;
 pub mod limits;
 pub mod message;
 pub mod priority;
 
-mod bounded;
+mod reader;
 
-pub use envelope::{Envelope, MessageId, PROTOCOL_VERSION};
 pub use error::ProtocolError;
 pub use message::{
-    BlockAnnounce, BridgeMessage, ChainId, ConsensusMessage, HandshakeMessage, Message,
+    BlockAnnounce, BlockMessage, BlockPush, BridgeMessage, ChainId, ConsensusMessage, Message,
     MessageKind, TransactionMessage,
 };
 pub use priority::Priority;
 
-/// Byte-level (de)serialization of a wire type, as in the seed's `Protocol` trait.
-pub trait Protocol: Sized {
-    /// Encodes `self`; fails when the result would exceed [`limits::MAX_FRAME_SIZE`].
-    fn serialize(&self) -> Result<Vec<u8>, ProtocolError>;
-    /// Decodes a whole frame, enforcing every limit; trailing bytes are an error.
-    fn deserialize(data: &[u8]) -> Result<Self, ProtocolError>;
-}
+/// The wire version this crate speaks (2: no envelope id, zero-copy payloads).
+pub const PROTOCOL_VERSION: u8 = 2;

@@ -1,175 +1,165 @@
 //! Round trips, limits and robustness of the wire format.
 
+use bytes::Bytes;
 use codec::{Compact, Encode};
 use etrid_protocol::{
-    limits, BlockAnnounce, BridgeMessage, ConsensusMessage, Envelope, HandshakeMessage, Message,
-    MessageKind, Priority, Protocol, ProtocolError, TransactionMessage,
+    limits, BlockAnnounce, BlockMessage, BlockPush, BridgeMessage, ConsensusMessage, Message,
+    MessageKind, Priority, ProtocolError, TransactionMessage, PROTOCOL_VERSION,
 };
 use proptest::prelude::*;
 
+fn arb_bytes() -> impl Strategy<Value = Bytes> {
+    proptest::collection::vec(any::<u8>(), 0..256).prop_map(Bytes::from)
+}
+
 fn arb_message() -> impl Strategy<Value = Message> {
-    let bytes = || proptest::collection::vec(any::<u8>(), 0..256);
     prop_oneof![
-        (
-            any::<u64>(),
-            any::<[u8; 32]>(),
-            any::<[u8; 32]>(),
-            proptest::collection::vec(any::<u8>(), 64)
-        )
-            .prop_map(|(generation, e, i, sig)| Message::Handshake(HandshakeMessage {
-                generation,
-                ephemeral_public: e,
-                identity_public: i,
-                signature: sig.try_into().unwrap(),
-            })),
-        proptest::collection::vec(bytes(), 0..8)
-            .prop_map(|extrinsics| Message::Transaction(TransactionMessage { extrinsics })),
+        proptest::collection::vec(arb_bytes(), 0..8)
+            .prop_map(|extrinsics| Message::Transactions(TransactionMessage { extrinsics })),
         (any::<[u8; 32]>(), any::<u64>(), any::<[u8; 32]>()).prop_map(
-            |(hash, number, parent_hash)| {
-                Message::Block(BlockAnnounce { hash, number, parent_hash })
-            }
+            |(hash, number, parent_hash)| Message::Block(BlockMessage::Announce(BlockAnnounce {
+                hash,
+                number,
+                parent_hash
+            }))
         ),
-        (any::<[u8; 4]>(), bytes()).prop_map(|(engine_id, payload)| Message::Consensus(
+        (arb_bytes(), proptest::option::of(arb_bytes())).prop_map(|(block, justifications)| {
+            Message::Block(BlockMessage::Push(BlockPush { block, justifications }))
+        }),
+        (any::<[u8; 4]>(), arb_bytes()).prop_map(|(engine_id, payload)| Message::Consensus(
             ConsensusMessage { engine_id, payload }
         )),
-        (any::<u32>(), any::<u32>(), any::<u64>(), bytes()).prop_map(|(s, d, nonce, payload)| {
-            Message::Bridge(BridgeMessage { source_chain: s, destination_chain: d, nonce, payload })
-        }),
-        bytes().prop_map(Message::Custom),
+        (any::<u32>(), any::<u32>(), any::<u64>(), any::<u8>(), arb_bytes()).prop_map(
+            |(s, d, nonce, ttl, payload)| Message::Bridge(BridgeMessage {
+                source_chain: s,
+                destination_chain: d,
+                nonce,
+                ttl,
+                payload
+            })
+        ),
+        arb_bytes().prop_map(Message::Custom),
     ]
 }
 
 proptest! {
     #[test]
-    fn envelope_round_trips(nonce in any::<u64>(), message in arb_message()) {
-        let envelope = Envelope::new(nonce, message);
-        let bytes = envelope.serialize().unwrap();
-        prop_assert_eq!(Envelope::deserialize(&bytes).unwrap(), envelope);
-    }
-
-    #[test]
-    fn message_round_trips(message in arb_message()) {
-        let bytes = message.serialize().unwrap();
-        prop_assert_eq!(Message::deserialize(&bytes).unwrap(), message);
+    fn messages_round_trip_and_know_their_length(message in arb_message()) {
+        let frame = message.encode().unwrap();
+        prop_assert_eq!(frame.len(), message.encoded_len());
+        prop_assert_eq!(Message::decode(frame).unwrap(), message);
     }
 
     #[test]
     fn random_bytes_never_panic(data in proptest::collection::vec(any::<u8>(), 0..2048)) {
-        let _ = Envelope::deserialize(&data);
-        let _ = Message::deserialize(&data);
+        let _ = Message::decode(Bytes::from(data));
     }
 
     #[test]
-    fn any_changed_byte_is_detected(nonce in any::<u64>(), message in arb_message(), pos in any::<prop::sample::Index>(), flip in 1u8..=255) {
-        let envelope = Envelope::new(nonce, message);
-        let mut bytes = envelope.serialize().unwrap();
-        let ttl_offset = 10; // the hop limit is the one field outside the id
-        let i = pos.index(bytes.len());
-        prop_assume!(i != ttl_offset);
-        bytes[i] ^= flip;
-        prop_assert!(Envelope::deserialize(&bytes).is_err());
+    fn what_decodes_re_encodes_to_the_same_bytes(kind in 1u8..=5, body in proptest::collection::vec(any::<u8>(), 0..300)) {
+        let mut frame = vec![PROTOCOL_VERSION, kind];
+        frame.extend(body);
+        if let Ok(message) = Message::decode(Bytes::from(frame.clone())) {
+            prop_assert_eq!(message.encode().unwrap().to_vec(), frame);
+        }
     }
 }
 
 #[test]
-fn every_kind_round_trips_and_maps_to_its_priority() {
+fn decoded_payloads_are_slices_of_the_frame() {
+    let message = Message::Custom(Bytes::from_static(&[7; 100]));
+    let frame = message.encode().unwrap();
+    let range = frame.as_ptr_range();
+    let Message::Custom(payload) = Message::decode(frame.clone()).unwrap() else { panic!() };
+    assert!(range.contains(&payload.as_ptr()), "the payload points into the frame");
+}
+
+#[test]
+fn every_kind_maps_to_its_priority() {
     let cases = [
-        (
-            Message::Consensus(ConsensusMessage { engine_id: *b"FRNK", payload: vec![1] }),
-            Priority::Critical,
-        ),
-        (
-            Message::Block(BlockAnnounce { hash: [1; 32], number: 7, parent_hash: [0; 32] }),
-            Priority::High,
-        ),
-        (
-            Message::Bridge(BridgeMessage {
-                source_chain: 1,
-                destination_chain: 2,
-                nonce: 3,
-                payload: vec![],
-            }),
-            Priority::Normal,
-        ),
-        (Message::Transaction(TransactionMessage { extrinsics: vec![vec![1, 2]] }), Priority::Low),
-        (Message::Custom(vec![9]), Priority::Bulk),
+        (MessageKind::Consensus, Priority::Critical),
+        (MessageKind::Block, Priority::High),
+        (MessageKind::Bridge, Priority::Normal),
+        (MessageKind::Transactions, Priority::Low),
+        (MessageKind::Custom, Priority::Bulk),
     ];
-    for (message, priority) in cases {
-        assert_eq!(message.kind().default_priority(), priority);
-        let envelope = Envelope::new(1, message);
-        assert_eq!(Envelope::deserialize(&envelope.serialize().unwrap()).unwrap(), envelope);
+    for (kind, priority) in cases {
+        assert_eq!(kind.default_priority(), priority);
+        assert_eq!(MessageKind::from_index(kind as u8), Some(kind));
     }
-    assert_eq!(MessageKind::Handshake.default_priority(), Priority::Critical);
+    assert_eq!(MessageKind::from_index(0), None);
 }
 
 #[test]
-fn equal_messages_with_different_nonces_have_different_ids() {
-    let a = Envelope::new(1, Message::Custom(vec![1]));
-    let b = Envelope::new(2, Message::Custom(vec![1]));
-    assert_ne!(a.id, b.id);
-    assert_eq!(a.id, Envelope::new(1, Message::Custom(vec![1])).id);
-}
-
-#[test]
-fn relayed_copy_keeps_its_id_and_runs_out_of_hops() {
-    let mut envelope = Envelope::new(5, Message::Custom(vec![1]));
+fn relayed_bridge_copies_run_out_of_hops() {
+    let mut message = BridgeMessage {
+        source_chain: 1,
+        destination_chain: 2,
+        nonce: 3,
+        ttl: limits::DEFAULT_TTL,
+        payload: Bytes::new(),
+    };
     let mut hops = 0;
-    while let Some(next) = envelope.relayed() {
-        assert_eq!(next.id, envelope.id);
-        assert_eq!(Envelope::deserialize(&next.serialize().unwrap()).unwrap(), next);
-        envelope = next;
+    while let Some(next) = message.relayed() {
+        assert_eq!((next.source_chain, next.nonce), (1, 3));
+        message = next;
         hops += 1;
     }
     assert_eq!(hops, limits::DEFAULT_TTL as usize - 1);
 }
 
 #[test]
-fn oversize_frames_are_refused_both_ways() {
-    let big = Message::Custom(vec![0; limits::MAX_PAYLOAD_SIZE + 1]);
-    let bytes = Envelope::new(1, big).serialize().unwrap();
-    assert!(matches!(Envelope::deserialize(&bytes), Err(ProtocolError::Malformed(_))));
-
-    let huge = vec![0u8; limits::MAX_FRAME_SIZE + 1];
-    assert!(matches!(Envelope::deserialize(&huge), Err(ProtocolError::TooLarge { .. })));
-    let many = Message::Transaction(TransactionMessage {
-        extrinsics: vec![vec![0; limits::MAX_EXTRINSIC_SIZE]; 5],
-    });
-    assert!(matches!(Envelope::new(1, many).serialize(), Err(ProtocolError::TooLarge { .. })));
+fn oversize_messages_are_refused_both_ways() {
+    let big = Message::Custom(Bytes::from(vec![0; limits::MAX_PAYLOAD_SIZE + 1]));
+    assert!(matches!(big.encode(), Err(ProtocolError::TooLarge { .. })));
+    let mut frame = vec![PROTOCOL_VERSION, MessageKind::Custom as u8];
+    frame.extend(Compact(limits::MAX_PAYLOAD_SIZE as u32 + 1).encode());
+    frame.resize(limits::MAX_BRIDGE_FRAME, 0);
+    assert_eq!(
+        Message::decode(Bytes::from(frame)),
+        Err(ProtocolError::Malformed("length over the limit"))
+    );
+    let huge = vec![PROTOCOL_VERSION, MessageKind::Consensus as u8]
+        .into_iter()
+        .chain(std::iter::repeat(0).take(limits::MAX_CONSENSUS_FRAME))
+        .collect::<Vec<_>>();
+    assert!(matches!(Message::decode(Bytes::from(huge)), Err(ProtocolError::TooLarge { .. })));
 }
 
 #[test]
 fn too_many_extrinsics_are_refused() {
-    let message = Message::Transaction(TransactionMessage {
-        extrinsics: vec![vec![]; limits::MAX_EXTRINSICS + 1],
+    let message = Message::Transactions(TransactionMessage {
+        extrinsics: vec![Bytes::new(); limits::MAX_EXTRINSICS + 1],
     });
-    assert!(Message::deserialize(&message.encode()).is_err());
+    let mut frame = vec![PROTOCOL_VERSION, MessageKind::Transactions as u8];
+    if let Message::Transactions(t) = &message {
+        Compact(t.extrinsics.len() as u32).encode_to(&mut frame);
+        frame.resize(frame.len() + t.extrinsics.len(), 0);
+    }
+    assert_eq!(
+        Message::decode(Bytes::from(frame)),
+        Err(ProtocolError::Malformed("length over the limit"))
+    );
 }
 
 #[test]
 fn lying_length_prefix_is_refused_without_allocating() {
-    // A custom message claiming u32::MAX bytes of payload, carrying none.
-    let mut bytes = vec![MessageKind::Custom as u8];
-    bytes.extend(Compact(u32::MAX).encode());
-    assert!(matches!(Message::deserialize(&bytes), Err(ProtocolError::Malformed(_))));
+    let mut frame = vec![PROTOCOL_VERSION, MessageKind::Custom as u8];
+    frame.extend(Compact(1000u32).encode());
+    assert_eq!(Message::decode(Bytes::from(frame)), Err(ProtocolError::Malformed("frame cut short")));
 }
 
 #[test]
 fn header_errors_are_named() {
-    let mut bytes = Envelope::new(1, Message::Custom(vec![1])).serialize().unwrap();
-    bytes[0] = 9;
-    assert_eq!(Envelope::deserialize(&bytes), Err(ProtocolError::UnsupportedVersion(9)));
-
-    let mut bytes = Envelope::new(1, Message::Custom(vec![1])).serialize().unwrap();
-    bytes[1] = MessageKind::Bridge as u8;
-    assert!(matches!(Envelope::deserialize(&bytes), Err(ProtocolError::KindMismatch { .. })));
-
-    let mut bytes = Envelope::new(1, Message::Custom(vec![1])).serialize().unwrap();
-    bytes.push(0);
-    assert_eq!(Envelope::deserialize(&bytes), Err(ProtocolError::TrailingBytes(1)));
-
-    let mut bytes = Envelope::new(1, Message::Custom(vec![1])).serialize().unwrap();
-    bytes[20] ^= 1; // inside the id
-    assert_eq!(Envelope::deserialize(&bytes), Err(ProtocolError::BadMessageId));
-
-    assert!(matches!(Envelope::deserialize(&[1, 2, 3]), Err(ProtocolError::Malformed(_))));
+    let frame = Message::Custom(Bytes::from_static(&[1])).encode().unwrap().to_vec();
+    let mut bad = frame.clone();
+    bad[0] = 9;
+    assert_eq!(Message::decode(bad.into()), Err(ProtocolError::UnsupportedVersion(9)));
+    let mut bad = frame.clone();
+    bad[1] = 0;
+    assert_eq!(Message::decode(bad.into()), Err(ProtocolError::UnknownKind(0)));
+    let mut bad = frame.clone();
+    bad.push(0);
+    assert_eq!(Message::decode(bad.into()), Err(ProtocolError::TrailingBytes(1)));
+    assert!(matches!(Message::decode(Bytes::from_static(&[2])), Err(ProtocolError::Malformed(_))));
 }

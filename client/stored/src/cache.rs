@@ -65,6 +65,19 @@ impl PeerCache {
         }
     }
 
+    /// Records a ban of a peer until `until` (unix seconds), adding the peer if unknown.
+    pub fn record_ban(&self, peer_id: &str, until: u64) {
+        let now = unix_now();
+        let mut lru = self.lru.lock();
+        if !lru.contains(peer_id) {
+            let data = PeerData { addresses: Vec::new(), source: crate::PeerSource::Inbound, reputation: 0 };
+            lru.put(peer_id.to_string(), PeerRecord::new(peer_id.to_string(), data, now));
+        }
+        if let Some(record) = lru.get_mut(peer_id) {
+            record.banned_until = Some(until);
+        }
+    }
+
     /// The record of `peer_id` (marks it recently used).
     pub fn get_peer_data(&self, peer_id: &str) -> Option<PeerRecord> {
         self.lru.lock().get(peer_id).cloned()

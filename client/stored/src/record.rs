@@ -68,6 +68,8 @@ pub struct PeerRecord {
     pub reputation: i32,
     /// Latest connection events, oldest first, at most [`MAX_HISTORY`].
     pub history: VecDeque<ConnectionEvent>,
+    /// Unix time a ban of the peer ends, if it is banned.
+    pub banned_until: Option<u64>,
 }
 
 impl PeerRecord {
@@ -81,6 +83,7 @@ impl PeerRecord {
             last_seen: now,
             reputation: data.reputation,
             history: VecDeque::new(),
+            banned_until: None,
         };
         record.merge_addresses(data.addresses);
         record

@@ -4,12 +4,15 @@
 //!
 //! | bytes | field                                                          |
 //! |-------|----------------------------------------------------------------|
-//! | 8     | magic `b"DETRPC\0\x01"` (the last byte is the format version)  |
+//! | 8     | magic `b"DETRPC\0\x02"` (the last byte is the format version)  |
 //! | 1     | flags: bit 0 set = payload encrypted                           |
 //! | 12    | ChaCha20-Poly1305 nonce (random per save; zeros if plain)      |
 //! | 4     | payload length                                                 |
 //! | n     | payload: SCALE `Vec<PeerRecord>`, or its AEAD ciphertext + tag with the 25 header bytes as associated data |
-//! | 32    | SHA-256 of everything above                                    |
+//! | 32    | plain files only: SHA-256 of everything above (catches damage, not tampering) |
+//!
+//! With a key, the AEAD is the integrity check: a file that does not open under the key, and a
+//! plain file, are refused (set aside) — whoever can write the file cannot inject peers.
 
 use std::{
     fs,
@@ -26,7 +29,7 @@ use zeroize::Zeroizing;
 
 use crate::record::PeerRecord;
 
-const MAGIC: &[u8; 8] = b"DETRPC\0\x01";
+const MAGIC: &[u8; 8] = b"DETRPC\0\x02";
 const HEADER_LEN: usize = 8 + 1 + 12 + 4;
 const CHECKSUM_LEN: usize = 32;
 const FLAG_ENCRYPTED: u8 = 1;
@@ -48,8 +51,11 @@ pub enum SnapshotError {
     #[error("corrupt snapshot: {0}")]
     Corrupt(String),
     /// The file is encrypted and cannot be opened with the key given.
-    #[error("cannot decrypt the snapshot (wrong key, or none given)")]
+    #[error("cannot decrypt the snapshot (wrong key, tampered, or no key given)")]
     WrongKey,
+    /// A key is set and the file is not encrypted: it could have been written by anyone.
+    #[error("plain snapshot refused: a key is set, so the file must be encrypted under it")]
+    Plaintext,
 }
 
 /// What loading found.
@@ -66,6 +72,15 @@ pub enum LoadOutcome {
         /// Why it could not be used.
         reason: String,
     },
+}
+
+/// Checks the header's payload length against the bytes there are.
+fn check_len(header: &[u8], payload: usize) -> Result<(), SnapshotError> {
+    let len = u32::from_le_bytes(header[21..25].try_into().expect("4 bytes")) as usize;
+    if len != payload {
+        return Err(SnapshotError::Corrupt("length mismatch (truncated or damaged)".into()));
+    }
+    Ok(())
 }
 
 /// A snapshot file, optionally encrypted.
@@ -180,38 +195,47 @@ impl Snapshot {
         };
         let mut out = header;
         out.extend_from_slice(&payload);
-        let checksum = Sha256::digest(&out);
-        out.extend_from_slice(&checksum);
+        if self.key.is_none() {
+            let checksum = Sha256::digest(&out);
+            out.extend_from_slice(&checksum);
+        }
         Ok(out)
     }
 
     fn decode(&self, bytes: &[u8], max_records: usize) -> Result<Vec<PeerRecord>, SnapshotError> {
         let corrupt = |why: &str| SnapshotError::Corrupt(why.to_string());
-        if bytes.len() < HEADER_LEN + CHECKSUM_LEN {
+        if bytes.len() < HEADER_LEN {
             return Err(corrupt("truncated"));
         }
-        let (body, checksum) = bytes.split_at(bytes.len() - CHECKSUM_LEN);
-        if Sha256::digest(body)[..] != *checksum {
-            return Err(corrupt("checksum mismatch (truncated or damaged)"));
-        }
-        let (header, payload) = body.split_at(HEADER_LEN);
-        if &header[..8] != MAGIC {
+        if &bytes[..8] != MAGIC {
             return Err(corrupt("not a peer cache snapshot of this version"));
         }
-        let len = u32::from_le_bytes(header[21..25].try_into().expect("4 bytes")) as usize;
-        if len != payload.len() {
-            return Err(corrupt("length mismatch"));
-        }
-        let plain = if header[8] & FLAG_ENCRYPTED != 0 {
-            let cipher = self.cipher().ok_or(SnapshotError::WrongKey)?;
-            let nonce: [u8; 12] = header[9..21].try_into().expect("12 bytes");
-            Zeroizing::new(
-                cipher
-                    .decrypt(&nonce.into(), Payload { msg: payload, aad: header })
-                    .map_err(|_| SnapshotError::WrongKey)?,
-            )
-        } else {
-            Zeroizing::new(payload.to_vec())
+        let encrypted = bytes[8] & FLAG_ENCRYPTED != 0;
+        let plain = match (encrypted, self.cipher()) {
+            (false, Some(_)) => return Err(SnapshotError::Plaintext),
+            (true, None) => return Err(SnapshotError::WrongKey),
+            (true, Some(cipher)) => {
+                let (header, payload) = bytes.split_at(HEADER_LEN);
+                check_len(header, payload.len())?;
+                let nonce: [u8; 12] = header[9..21].try_into().expect("12 bytes");
+                Zeroizing::new(
+                    cipher
+                        .decrypt(&nonce.into(), Payload { msg: payload, aad: header })
+                        .map_err(|_| SnapshotError::WrongKey)?,
+                )
+            }
+            (false, None) => {
+                if bytes.len() < HEADER_LEN + CHECKSUM_LEN {
+                    return Err(corrupt("truncated"));
+                }
+                let (body, checksum) = bytes.split_at(bytes.len() - CHECKSUM_LEN);
+                if Sha256::digest(body)[..] != *checksum {
+                    return Err(corrupt("checksum mismatch (truncated or damaged)"));
+                }
+                let (header, payload) = body.split_at(HEADER_LEN);
+                check_len(header, payload.len())?;
+                Zeroizing::new(payload.to_vec())
+            }
         };
         let mut input = &plain[..];
         let count = codec::Compact::<u32>::decode(&mut input)

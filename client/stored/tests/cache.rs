@@ -114,7 +114,7 @@ fn a_truncated_file_is_set_aside() {
     let path = dir.path().join("peers.bin");
     let bytes = std::fs::read(&path).unwrap();
     std::fs::write(&path, &bytes[..bytes.len() / 2]).unwrap();
-    assert_set_aside(dir.path(), Some(KEY), "checksum");
+    assert_set_aside(dir.path(), Some(KEY), "truncated");
     std::fs::write(dir.path().join("peers.bin"), &bytes[..10]).unwrap();
     assert_set_aside(dir.path(), Some(KEY), "truncated");
 }
@@ -128,6 +128,40 @@ fn a_wrong_key_is_set_aside_and_the_file_is_unreadable_without_it() {
     assert_set_aside(dir.path(), Some([1; 32]), "decrypt");
     filled(dir.path(), Some(KEY), 10);
     assert_set_aside(dir.path(), None, "decrypt");
+}
+
+#[test]
+fn with_a_key_a_plain_file_is_refused_so_nobody_can_inject_peers() {
+    let dir = tempfile::tempdir().unwrap();
+    // Whoever can write the file writes a valid plain snapshot with a checksum.
+    filled(dir.path(), None, 3);
+    assert_set_aside(dir.path(), Some(KEY), "plain snapshot refused");
+}
+
+#[test]
+fn with_a_key_any_changed_byte_is_refused_by_the_aead() {
+    let dir = tempfile::tempdir().unwrap();
+    filled(dir.path(), Some(KEY), 3);
+    let path = dir.path().join("peers.bin");
+    let bytes = std::fs::read(&path).unwrap();
+    for i in [9, 30, bytes.len() - 1] {
+        let mut bad = bytes.clone();
+        bad[i] ^= 1;
+        std::fs::write(&path, &bad).unwrap();
+        assert_set_aside(dir.path(), Some(KEY), "decrypt");
+        filled(dir.path(), Some(KEY), 3);
+    }
+}
+
+#[test]
+fn bans_are_kept_across_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let (cache, _) = open(dir.path(), Some(KEY));
+    cache.record_ban("mallory", 4_000_000_000);
+    cache.save().unwrap();
+    let (cache, outcome) = open(dir.path(), Some(KEY));
+    assert_eq!(outcome, LoadOutcome::Loaded(1));
+    assert_eq!(cache.get_peer_data("mallory").unwrap().banned_until, Some(4_000_000_000));
 }
 
 #[test]
