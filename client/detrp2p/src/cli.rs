@@ -47,6 +47,16 @@ pub struct DetrParams {
     #[arg(long, value_name = "SCORE")]
     pub detr_reputation_threshold: Option<i32>,
 
+    /// Priority levels of the per-peer scheduler, 1 to 5 (`fluent.priority_levels`, default 5;
+    /// 1 puts every message in one FIFO, consensus included).
+    #[arg(long, value_name = "N")]
+    pub detr_priority_levels: Option<u32>,
+
+    /// Refuse every stream of this detr protocol (`block`, `tx`, `consensus` or `bridge`;
+    /// repeatable; `detrp2p.refuse_protocols`). With `consensus` refused, GRANDPA has no peers.
+    #[arg(long, value_name = "PROTOCOL")]
+    pub detr_refuse_protocol: Vec<String>,
+
     /// HTTP API of a local `detr-discovery` daemon, e.g. http://127.0.0.1:30401
     /// (`detrp2p.discovery`): the node registers its signed record there and dials the peers
     /// of its chain the daemon finds.
@@ -86,6 +96,12 @@ impl DetrParams {
         set(&mut file.fluent.peer_rate_limit, &self.detr_peer_rate_limit);
         set(&mut file.fluent.inbound_rate_limit, &self.detr_inbound_rate_limit);
         set(&mut file.detrp2p.discovery, &self.detr_discovery);
+        if self.detr_priority_levels.is_some() {
+            file.fluent.priority_levels = self.detr_priority_levels;
+        }
+        if !self.detr_refuse_protocol.is_empty() {
+            file.detrp2p.refuse_protocols = Some(self.detr_refuse_protocol.clone());
+        }
         if self.detr_reputation_threshold.is_some() {
             file.dpeers.reputation_threshold = self.detr_reputation_threshold;
         }

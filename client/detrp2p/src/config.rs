@@ -5,7 +5,7 @@ use std::{path::Path, time::Duration};
 
 use etrid_aecomms::RekeyPolicy;
 use etrid_p2p_dpeers::RegistryConfig;
-use etrid_p2p_fluent::{FlowConfig, RateLimit};
+use etrid_p2p_fluent::{ByteRate, FlowConfig, RateLimit};
 use serde::Deserialize;
 
 /// A setting that cannot be used, and why.
@@ -36,6 +36,9 @@ pub struct DetrSection {
     pub enable_discovery: Option<bool>,
     /// HTTP API of the local `detr-discovery` daemon, e.g. "http://127.0.0.1:30401".
     pub discovery: Option<String>,
+    /// Protocols whose streams this node refuses (`block`, `tx`, `consensus`, `bridge`): for
+    /// tests that prove what depends on them, and for an operator who must stop one.
+    pub refuse_protocols: Option<Vec<String>>,
 }
 
 /// `[aecomms]`.
@@ -64,7 +67,15 @@ pub struct FluentSection {
     pub peer_rate_limit: Option<String>,
     /// Inbound rate accepted from one peer.
     pub inbound_rate_limit: Option<String>,
-    /// Must be 5.
+    /// Most bytes queued per peer, e.g. "64 MiB".
+    pub max_queue_bytes: Option<String>,
+    /// Outbound bytes over all peers, e.g. "256 MiB/s".
+    pub byte_rate_limit: Option<String>,
+    /// Outbound bytes to one peer, e.g. "64 MiB/s".
+    pub peer_byte_rate_limit: Option<String>,
+    /// Inbound bytes accepted from one peer, e.g. "64 MiB/s".
+    pub inbound_byte_rate_limit: Option<String>,
+    /// Priority levels, 1 to 5 (1: one FIFO, no priority).
     pub priority_levels: Option<u32>,
 }
 
@@ -134,6 +145,8 @@ pub struct DetrConfig {
     pub flow: FlowConfig,
     /// Peer registry.
     pub peers: RegistryConfig,
+    /// Protocols whose streams are refused.
+    pub refused: Vec<crate::DetrProtocol>,
 }
 
 impl Default for DetrConfig {
@@ -146,6 +159,7 @@ impl Default for DetrConfig {
             rekey: RekeyPolicy::default(),
             flow: FlowConfig::default(),
             peers: RegistryConfig::default(),
+            refused: Vec::new(),
         }
     }
 }
@@ -173,6 +187,17 @@ pub fn parse_duration(key: &str, s: &str) -> Result<Duration, ConfigError> {
 
 fn rate(key: &str, s: &str) -> Result<RateLimit, ConfigError> {
     s.parse().map_err(|e| err(key, e))
+}
+
+fn byte_rate(key: &str, s: &str) -> Result<ByteRate, ConfigError> {
+    s.parse().map_err(|e| err(key, e))
+}
+
+/// Parses "64 MiB", "512 KiB" or "1048576 B" as bytes.
+fn parse_bytes(key: &str, s: &str) -> Result<usize, ConfigError> {
+    byte_rate(key, &format!("{}/s", s.trim()))
+        .map(|r| r.0.messages.get() as usize)
+        .map_err(|_| err(key, format!("{s:?} is not a size like \"64 MiB\" or \"512 KiB\"")))
 }
 
 fn positive<T: PartialOrd + Default + ToString>(key: &str, v: T) -> Result<T, ConfigError> {
@@ -239,13 +264,39 @@ impl DetrConfig {
         if let Some(v) = &f.fluent.inbound_rate_limit {
             self.flow.inbound_rate_limit = rate("fluent.inbound_rate_limit", v)?;
         }
+        if let Some(v) = &f.fluent.max_queue_bytes {
+            self.flow.max_queue_bytes = parse_bytes("fluent.max_queue_bytes", v)?;
+        }
+        if let Some(v) = &f.fluent.byte_rate_limit {
+            self.flow.byte_rate_limit = byte_rate("fluent.byte_rate_limit", v)?;
+        }
+        if let Some(v) = &f.fluent.peer_byte_rate_limit {
+            self.flow.peer_byte_rate_limit = byte_rate("fluent.peer_byte_rate_limit", v)?;
+        }
+        if let Some(v) = &f.fluent.inbound_byte_rate_limit {
+            self.flow.inbound_byte_rate_limit = byte_rate("fluent.inbound_byte_rate_limit", v)?;
+        }
         if let Some(v) = f.fluent.priority_levels {
-            if v != 5 {
+            if !(1..=5).contains(&v) {
                 return Err(err(
                     "fluent.priority_levels",
-                    format!("{v}: DETR P2P has exactly 5 levels"),
+                    format!("{v}: must be 1 (one FIFO) to 5 (one level per priority)"),
                 ));
             }
+            self.flow.levels = v as usize;
+        }
+        if let Some(names) = &f.detrp2p.refuse_protocols {
+            self.refused = names
+                .iter()
+                .map(|n| {
+                    crate::DetrProtocol::from_name(n).ok_or_else(|| {
+                        err(
+                            "detrp2p.refuse_protocols",
+                            format!("{n:?} is not one of block, tx, consensus, bridge"),
+                        )
+                    })
+                })
+                .collect::<Result<_, _>>()?;
         }
         if let Some(v) = f.dpeers.max_peers {
             self.peers.max_peers = positive("dpeers.max_peers", v)? as usize;
@@ -292,11 +343,31 @@ mod tests {
     }
 
     #[test]
+    fn byte_rates_levels_and_refusals_parse() {
+        let text = r#"
+            [detrp2p]
+            refuse_protocols = ["consensus"]
+            [fluent]
+            priority_levels = 1
+            byte_rate_limit = "128 MiB/s"
+            max_queue_bytes = "32 MiB"
+        "#;
+        let c = DetrConfig::default().apply_file(&ConfigFile::parse(text).unwrap()).unwrap();
+        assert_eq!(c.refused, vec![crate::DetrProtocol::Consensus]);
+        assert_eq!(c.flow.levels, 1);
+        assert_eq!(c.flow.byte_rate_limit.to_string(), "128 MiB/s");
+        assert_eq!(c.flow.max_queue_bytes, 32 << 20);
+    }
+
+    #[test]
     fn bad_values_name_their_key() {
         let cases = [
             ("[fluent]\nrate_limit = \"fast\"", "fluent.rate_limit"),
             ("[fluent]\nmax_queue_size = 0", "fluent.max_queue_size"),
-            ("[fluent]\npriority_levels = 3", "fluent.priority_levels"),
+            ("[fluent]\npriority_levels = 6", "fluent.priority_levels"),
+            ("[fluent]\nbyte_rate_limit = \"64 MB/s\"", "fluent.byte_rate_limit"),
+            ("[fluent]\nmax_queue_bytes = \"1 KiB\"", "fluent"),
+            ("[detrp2p]\nrefuse_protocols = [\"grandpa\"]", "detrp2p.refuse_protocols"),
             ("[aecomms]\ncipher = \"AES\"", "aecomms.cipher"),
             ("[detrp2p]\nconnection_timeout = \"soon\"", "detrp2p.connection_timeout"),
             ("[dpeers]\nban_duration = \"0s\"", "dpeers.ban_duration"),

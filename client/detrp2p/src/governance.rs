@@ -129,6 +129,41 @@ pub fn bounded(
     (out, b.decisions)
 }
 
+/// Applies the chain's parameters (read at finalized block `number`) within the operator's
+/// bounds, live: rate limits, queues, weights, peer limits, ban threshold, rekey policy.
+fn apply(handle: &DetrP2pHandle, chain: &NetworkConfig, chains: Vec<ChainId>, number: u64) {
+    let core = &handle.core;
+    if let Err(field) = chain.validate() {
+        log::warn!(
+            target: LOG_TARGET,
+            "on-chain detr config at #{number} ignored: {} is out of bounds",
+            field.name()
+        );
+        return;
+    }
+    let (config, decisions) = bounded(&core.settings.bounds, chain, &core.settings.current());
+    if decisions.is_empty() && core.settings.config_block().is_none() {
+        log::info!(target: LOG_TARGET, "detr config from chain at #{number}: same as the local settings");
+    }
+    for d in &decisions {
+        log::info!(
+            target: LOG_TARGET,
+            "detr config from chain at #{number}: {} = {} ({})",
+            d.field,
+            d.value,
+            d.source
+        );
+    }
+    core.outbox.set_rate_limits(&config.flow);
+    core.outbox.set_queue(config.flow.max_queue_size, config.flow.max_queue_bytes, config.flow.weights);
+    core.peers.config(config.clone());
+    core.stats.set_config(&as_network_config(&config));
+    if core.settings.bridge_chains().as_ref() != Some(&chains) {
+        log::info!(target: LOG_TARGET, "bridge chains accepted from #{number}: {chains:?}");
+    }
+    core.settings.set(config, chains, number);
+}
+
 /// `config` in the chain's terms, as `detr_stats` and the `substrate_detr_config` gauge show it.
 pub fn as_network_config(config: &DetrConfig) -> NetworkConfig {
     let rate = |l: &RateLimit| l.per_second_f64().round().clamp(1.0, u32::MAX as f64) as u32;
@@ -179,9 +214,7 @@ where
             Ok(reading) if last.as_ref() == Some(&reading) => {}
             Ok(reading) => {
                 match &reading {
-                    Some((config, chains)) => {
-                        handle.shared.apply_chain_config(config, chains.clone(), number)
-                    }
+                    Some((config, chains)) => apply(&handle, config, chains.clone(), number),
                     None => log::info!(
                         target: LOG_TARGET,
                         "runtime at #{number} has no DetrP2pApi: local detr settings apply"

@@ -1,33 +1,30 @@
-//! [`DetrP2pHandle`]: what the node, the RPC and other components use to talk over detr.
+//! [`DetrP2pHandle`]: what the node, the RPC, the flows and governance use to talk over detr.
+//! It holds channels and read views; nothing it drives imports it back.
 
 use std::sync::Arc;
 
 use detrp2p_runtime_api::{ChainId, NetworkConfig};
-use etrid_p2p_fluent::FlowError;
-use etrid_protocol::{Envelope, Message, MessageId, MessageKind, Protocol};
-use futures::{Stream, StreamExt};
-use sc_network::{
-    config::{parse_addr, MultiaddrWithPeerId},
-    multiaddr::Multiaddr,
-    PeerId,
-};
+use etrid_p2p_fluent::{FlowError, InboundLimiter};
+use etrid_protocol::{BridgeMessage, Message, MessageKind};
+use sc_network::{multiaddr::Multiaddr, service::traits::NetworkService, PeerId};
 use serde::{Deserialize, Serialize};
-use tokio_stream::wrappers::BroadcastStream;
 
 use crate::{
+    bridge::BridgeTx,
+    consensus::{events::ConsensusEvents, ConsensusNetwork, ConsensusService},
+    delivery::{Delivery, Subscription},
+    metrics::{ProtocolStats, Stats},
+    outbound::{priority, Outbound, Outbox},
+    peers::{PeerSummary, PeersTx, SessionSummary},
     protocols::DetrProtocol,
-    shared::Shared,
-    stats::ProtocolStats,
-    worker::{session_peers, streams_by_peer},
+    settings::Settings,
+    views::Views,
 };
 
 /// Why a message could not be sent.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum SendError {
-    /// Handshakes are sent by the plugin itself.
-    #[error("handshake messages cannot be sent by hand")]
-    NotSendable,
-    /// The message does not encode within the frame limit.
+    /// The message does not encode within its kind's limits.
     #[error("message too large: {0}")]
     TooLarge(String),
     /// No session with that peer on the message's protocol.
@@ -36,6 +33,9 @@ pub enum SendError {
     /// The peer's queue is full.
     #[error("queue to {0} is full")]
     QueueFull(PeerId),
+    /// Bridge messages are sent with [`DetrP2pHandle::send_bridge`] (exactly once per nonce).
+    #[error("bridge messages are sent with detr_sendBridgeMessage")]
+    UseSendBridge,
     /// The chain does not accept bridge messages for this destination (`DetrP2pApi`).
     #[error(
         "destination chain {chain} is not accepted by this chain; accepted: {accepted:?} \
@@ -47,6 +47,12 @@ pub enum SendError {
         /// The chains accepted now.
         accepted: Vec<ChainId>,
     },
+    /// This node already sent a bridge message with this nonce.
+    #[error("nonce {0} was already used by this node")]
+    NonceUsed(u64),
+    /// The plugin has stopped.
+    #[error("the plugin has stopped")]
+    Stopped,
 }
 
 /// The parameters in force, as `detr_stats` shows them.
@@ -60,261 +66,220 @@ pub struct ConfigInForce {
     pub from_block: Option<u64>,
     /// Chains bridge messages may go to; `None` when the chain does not restrict them.
     pub bridge_chains: Option<Vec<ChainId>>,
+    /// Priority levels of the scheduler.
+    pub priority_levels: usize,
 }
 
-/// One peer as `detr_peers` shows it.
-#[derive(Clone, Debug, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct PeerSummary {
-    /// PeerId (base58).
-    pub peer_id: String,
-    /// Substrate roles bits announced in the stream handshake.
-    pub roles: u8,
-    /// Reputation score now.
-    pub reputation: i32,
-    /// Protocols with an established AEComms session.
-    pub sessions: Vec<String>,
-    /// Best block the peer announced (number, hash hex).
-    pub best_block: Option<(u64, String)>,
-    /// Messages queued to the peer, all protocols.
-    pub queued: usize,
-}
-
-/// One stream as `detr_sessions` shows it.
-#[derive(Clone, Debug, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct SessionSummary {
-    /// PeerId (base58).
-    pub peer_id: String,
-    /// Protocol.
-    pub protocol: String,
-    /// Whether the AEComms session is up.
-    pub established: bool,
-    /// Key generation (0 until the first rekey).
-    pub generation: Option<u64>,
-    /// Seconds since the stream opened.
-    pub age_secs: u64,
+/// The running plugin's parts, shared by every handle.
+pub(crate) struct Core {
+    pub local_peer: PeerId,
+    pub genesis: [u8; 32],
+    pub network: Arc<dyn NetworkService>,
+    pub outbox: Outbox,
+    pub views: Arc<Views>,
+    pub peers: PeersTx,
+    pub stats: Arc<Stats>,
+    pub settings: Arc<Settings>,
+    pub delivery: Arc<Delivery>,
+    pub inbound: Arc<InboundLimiter<PeerId>>,
+    pub consensus: Arc<ConsensusEvents>,
+    pub bridge: BridgeTx,
+    /// Bridge messages delivered once (the bridge task's output).
+    pub bridge_delivered: Arc<Delivery>,
 }
 
 /// A cloneable handle to the running plugin.
 #[derive(Clone)]
 pub struct DetrP2pHandle {
-    pub(crate) shared: Arc<Shared>,
-}
-
-fn encode(
-    shared: &Shared,
-    message: Message,
-) -> Result<(DetrProtocol, Envelope, Vec<u8>), SendError> {
-    let protocol = DetrProtocol::for_kind(message.kind()).ok_or(SendError::NotSendable)?;
-    if let Message::Bridge(bridge) = &message {
-        if let Some(accepted) = shared.bridge_chains.read().as_ref() {
-            if !accepted.contains(&bridge.destination_chain) {
-                return Err(SendError::BridgeChainNotAccepted {
-                    chain: bridge.destination_chain,
-                    accepted: accepted.clone(),
-                });
-            }
-        }
-    }
-    let envelope = Envelope::new(shared.next_nonce(), message);
-    let bytes = envelope.serialize().map_err(|e| SendError::TooLarge(e.to_string()))?;
-    Ok((protocol, envelope, bytes))
-}
-
-/// Which copy of an envelope [`relay`] sends.
-#[derive(Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Hop {
-    /// The envelope as it is (we are its origin).
-    First,
-    /// The copy one hop further, if its hop limit allows one.
-    Next,
-}
-
-/// Queues `envelope` (as `hop` says) to every peer with a session on its protocol but `except`.
-/// Returns how many. Nothing is copied or encoded when there is no such peer.
-pub(crate) fn relay(
-    shared: &Shared,
-    envelope: &Envelope,
-    hop: Hop,
-    except: Option<PeerId>,
-) -> usize {
-    let Some(protocol) = DetrProtocol::for_kind(envelope.kind()) else { return 0 };
-    let peers: Vec<_> =
-        session_peers(shared, protocol).into_iter().filter(|p| Some(*p) != except).collect();
-    if peers.is_empty() {
-        return 0;
-    }
-    let bytes = match hop {
-        Hop::First => envelope.serialize(),
-        Hop::Next => match envelope.relayed() {
-            Some(next) => next.serialize(),
-            None => return 0,
-        },
-    };
-    let Ok(bytes) = bytes else { return 0 };
-    let priority = envelope.kind().default_priority();
-    let flow = shared.flow(protocol);
-    peers
-        .into_iter()
-        .filter(|p| match flow.try_send(p, bytes.clone(), priority) {
-            Ok(()) => true,
-            Err(_) => {
-                shared.stats.count(protocol, crate::stats::Event::Dropped);
-                false
-            }
-        })
-        .count()
+    pub(crate) core: Arc<Core>,
 }
 
 impl DetrP2pHandle {
     /// This node's PeerId.
     pub fn local_peer_id(&self) -> PeerId {
-        self.shared.local_peer
-    }
-
-    /// Sends `message` to `peer` on the protocol of its kind; returns its id.
-    pub fn send_message(&self, peer: &PeerId, message: Message) -> Result<MessageId, SendError> {
-        let priority = message.kind().default_priority();
-        let (protocol, envelope, bytes) = encode(&self.shared, message)?;
-        self.shared.first_sight(&envelope.id);
-        match self.shared.flow(protocol).try_send(peer, bytes, priority) {
-            Ok(()) => Ok(envelope.id),
-            Err(FlowError::UnknownPeer) => Err(SendError::NoSession(*peer)),
-            Err(FlowError::QueueFull { .. }) => Err(SendError::QueueFull(*peer)),
-        }
+        self.core.local_peer
     }
 
     /// Peers with an established session on `protocol`.
     pub fn session_peers(&self, protocol: DetrProtocol) -> Vec<PeerId> {
-        session_peers(&self.shared, protocol)
+        self.core.views.session_peers(protocol)
     }
 
-    /// Sends `message` to every peer with a session on its protocol; returns its id and how
-    /// many peers it was queued for.
-    pub fn broadcast(&self, message: Message) -> Result<(MessageId, usize), SendError> {
-        let (_, envelope, _) = encode(&self.shared, message)?;
-        self.shared.first_sight(&envelope.id);
-        let id = envelope.id;
-        Ok((id, relay(&self.shared, &envelope, Hop::First, None)))
-    }
-
-    /// Connects to `addr` (`/…/p2p/<peer>`) and opens every detr protocol with it: the peer
-    /// becomes a reserved peer of sync (as `system_addReservedPeer` does), which is what makes
-    /// the peer open its side of the detr streams, and of the four detr protocols.
-    pub fn connect_peer(&self, addr: Multiaddr) -> Result<(), String> {
-        // Checked here: litep2p ignores an address it cannot use instead of refusing it.
-        let (peer_id, multiaddr) =
-            parse_addr(addr.clone()).map_err(|e| format!("{addr} is not /…/p2p/<PeerId>: {e}"))?;
-        let network = self.shared.network.get().ok_or("network not started")?;
-        network.add_reserved_peer(MultiaddrWithPeerId { multiaddr, peer_id })?;
-        for protocol in DetrProtocol::ALL {
-            network.add_peers_to_reserved_set(
-                self.shared.protocol_name(protocol),
-                [addr.clone()].into(),
-            )?;
+    /// Sends `message` to `peer` on the protocol of its kind, without waiting.
+    pub fn send_message(&self, peer: &PeerId, message: Message) -> Result<(), SendError> {
+        if message.kind() == MessageKind::Bridge {
+            return Err(SendError::UseSendBridge);
         }
-        Ok(())
+        let out = Outbound::unicast(&message).map_err(|e| SendError::TooLarge(e.to_string()))?;
+        if !self.core.views.has_session(peer, out.protocol) {
+            return Err(SendError::NoSession(*peer));
+        }
+        let len = out.len();
+        self.core.outbox.try_send(peer, out, priority(&message), len).map_err(|e| match e {
+            FlowError::UnknownPeer => SendError::NoSession(*peer),
+            FlowError::QueueFull { .. } => SendError::QueueFull(*peer),
+        })
+    }
+
+    /// Sends `message` to every peer with a session on its protocol but `except`, encoded once.
+    /// Returns how many peers it was queued for.
+    pub fn broadcast(&self, message: Message) -> Result<usize, SendError> {
+        if message.kind() == MessageKind::Bridge {
+            return Err(SendError::UseSendBridge);
+        }
+        Ok(self.relay(&message, None))
+    }
+
+    /// Queues `message` (encoded once) to every peer with a session on its protocol but
+    /// `except`; returns how many.
+    pub(crate) fn relay(&self, message: &Message, except: Option<PeerId>) -> usize {
+        let protocol = DetrProtocol::for_kind(message.kind());
+        let peers: Vec<_> = self
+            .core
+            .views
+            .session_peers(protocol)
+            .into_iter()
+            .filter(|p| Some(*p) != except)
+            .collect();
+        if peers.is_empty() {
+            return 0;
+        }
+        let Ok((protocol, bytes)) = Outbound::shared(message) else { return 0 };
+        let prio = priority(message);
+        peers
+            .into_iter()
+            .filter(|p| {
+                let out = Outbound { protocol, payload: crate::outbound::Payload::Shared(bytes.clone()) };
+                self.core.outbox.try_send(p, out, prio, bytes.len()).is_ok()
+            })
+            .count()
+    }
+
+    /// Sends a bridge message from this chain to `destination`, exactly once per `nonce`:
+    /// refused for a destination the runtime does not accept, or a nonce already used.
+    /// Returns how many peers it was queued for.
+    pub async fn send_bridge(
+        &self,
+        destination: ChainId,
+        nonce: u64,
+        payload: bytes::Bytes,
+    ) -> Result<usize, SendError> {
+        if !self.core.settings.accepts_chain(destination) {
+            return Err(SendError::BridgeChainNotAccepted {
+                chain: destination,
+                accepted: self.core.settings.bridge_chains().unwrap_or_default(),
+            });
+        }
+        let message = BridgeMessage {
+            source_chain: crate::bridge::LOCAL_CHAIN,
+            destination_chain: destination,
+            nonce,
+            ttl: etrid_protocol::limits::DEFAULT_TTL,
+            payload,
+        };
+        Message::Bridge(message.clone())
+            .encode()
+            .map_err(|e| SendError::TooLarge(e.to_string()))?;
+        self.core.bridge.send_local(message).await
+    }
+
+    /// Connects to `addr` (`/…/p2p/<peer>`) and opens every detr protocol with it.
+    pub async fn connect_peer(&self, addr: Multiaddr) -> Result<(), String> {
+        self.core.peers.connect(addr).await
     }
 
     /// Closes every detr stream with `peer` and undoes [`Self::connect_peer`]'s reservations.
     pub fn disconnect_peer(&self, peer: &PeerId) {
-        if let Some(network) = self.shared.network.get() {
-            self.shared.drop_streams(network.as_ref(), *peer);
-            network.remove_reserved_peer(*peer);
-        }
+        self.core.peers.disconnect(*peer);
     }
 
-    /// New inbound messages of `kind` (de-duplicated), with the peer they came from. A
-    /// subscriber that falls more than 4096 messages behind misses the oldest.
-    pub fn subscribe(
-        &self,
-        kind: MessageKind,
-    ) -> impl Stream<Item = (PeerId, Envelope)> + Send + Unpin {
-        BroadcastStream::new(self.shared.inbound_tx.subscribe()).filter_map(move |item| {
-            futures::future::ready(item.ok().filter(|(_, e)| e.kind() == kind))
-        })
+    /// Applies a reputation change to `peer` (reported to sc-network; bans below threshold).
+    pub fn report_peer(&self, peer: PeerId, change: etrid_p2p_dpeers::ReputationChange) {
+        self.core.peers.report(peer, change);
+    }
+
+    /// New inbound messages of `kind`, at most `max_messages` and `max_bytes` waiting: a
+    /// subscriber that falls behind loses messages (counted), the node's memory stays bounded.
+    pub fn subscribe(&self, kind: MessageKind, max_messages: usize, max_bytes: usize) -> Subscription {
+        self.core.delivery.subscribe(kind, max_messages, max_bytes)
+    }
+
+    /// Bridge messages delivered (new, accepted), at most `max_messages` and `max_bytes`
+    /// waiting: a subscriber that falls behind loses messages (counted).
+    pub fn subscribe_bridge(&self, max_messages: usize, max_bytes: usize) -> Subscription {
+        crate::bridge::subscribe(&self.core.bridge_delivered, max_messages, max_bytes)
     }
 
     /// Counters per protocol.
     pub fn stats(&self) -> Vec<ProtocolStats> {
+        let q = self.core.outbox.queue_stats();
         DetrProtocol::ALL
             .into_iter()
             .map(|p| {
-                let q = self.shared.flow(p).queue_stats().total();
-                self.shared.stats.protocol(p, q.throttled, q.depth)
+                let levels = etrid_protocol::Priority::ALL
+                    .into_iter()
+                    .filter(|l| p.priorities().contains(*l))
+                    .map(|l| q.levels[l.index()]);
+                let (throttled, queued) =
+                    levels.fold((0, 0), |(t, d), l| (t + l.throttled, d + l.depth));
+                self.core.stats.protocol(p, throttled, queued)
             })
             .collect()
     }
 
     /// The parameters in force and where they come from.
     pub fn config(&self) -> ConfigInForce {
+        let current = self.core.settings.current();
         ConfigInForce {
-            values: crate::governance::as_network_config(&self.shared.config.read()),
-            from_block: *self.shared.config_block.read(),
-            bridge_chains: self.shared.bridge_chains.read().clone(),
+            values: crate::governance::as_network_config(&current),
+            from_block: self.core.settings.config_block(),
+            bridge_chains: self.core.settings.bridge_chains(),
+            priority_levels: current.flow.levels,
         }
     }
 
     /// Peers banned so far.
     pub fn bans(&self) -> u64 {
-        self.shared.stats.bans()
+        self.core.stats.bans()
     }
 
     /// Bridge messages delivered to subscribers so far.
     pub fn bridge_deliveries(&self) -> u64 {
-        self.shared.stats.bridge_deliveries()
+        self.core.stats.bridge_deliveries()
+    }
+
+    /// Blocks pushed over detr and imported so far.
+    pub fn blocks_imported(&self) -> u64 {
+        self.core.stats.blocks_imported()
     }
 
     /// Every open stream.
-    pub fn sessions(&self) -> Vec<SessionSummary> {
-        let mut out: Vec<_> = self
-            .shared
-            .streams
-            .lock()
-            .iter()
-            .map(|((peer, protocol), s)| SessionSummary {
-                peer_id: peer.to_base58(),
-                protocol: protocol.as_str().into(),
-                established: s.is_established(),
-                generation: s.channel.lock().generation(),
-                age_secs: s.opened_at.elapsed().as_secs(),
-            })
-            .collect();
-        out.sort_by(|a, b| (&a.peer_id, &a.protocol).cmp(&(&b.peer_id, &b.protocol)));
-        out
+    pub async fn sessions(&self) -> Vec<SessionSummary> {
+        self.core.peers.sessions().await
     }
 
     /// Every peer with an open detr stream.
-    pub fn peers(&self) -> Vec<PeerSummary> {
-        let mut out: Vec<_> = streams_by_peer(&self.shared)
-            .into_iter()
-            .map(|(peer, streams)| {
-                let mut sessions: Vec<String> = streams
-                    .iter()
-                    .filter(|(_, s)| s.is_established())
-                    .map(|(p, _)| p.as_str().to_string())
-                    .collect();
-                sessions.sort();
-                PeerSummary {
-                    peer_id: peer.to_base58(),
-                    roles: streams.first().map_or(0, |(_, s)| s.roles),
-                    reputation: self.shared.reputation(&peer),
-                    sessions,
-                    best_block: self
-                        .shared
-                        .best_blocks
-                        .lock()
-                        .get(&peer)
-                        .map(|(n, h)| (*n, hex::encode(h))),
-                    queued: DetrProtocol::ALL
-                        .iter()
-                        .map(|p| self.shared.flow(*p).depth(&peer))
-                        .sum(),
-                }
-            })
-            .collect();
-        out.sort_by(|a, b| a.peer_id.cmp(&b.peer_id));
-        out
+    pub async fn peers(&self) -> Vec<PeerSummary> {
+        self.core.peers.peers().await
+    }
+
+    /// GRANDPA's notification service on the detr consensus protocol (for the voter).
+    pub fn consensus_service(&self) -> Box<dyn sc_network::service::traits::NotificationService> {
+        Box::new(ConsensusService::new(
+            DetrProtocol::Consensus.name(&self.core.genesis),
+            self.core.consensus.clone(),
+            self.core.outbox.clone(),
+            self.core.stats.clone(),
+        ))
+    }
+
+    /// The network GRANDPA's gossip engine is given.
+    pub fn consensus_network(&self) -> ConsensusNetwork {
+        ConsensusNetwork::new(self.core.network.clone(), self.core.peers.clone())
+    }
+
+    /// The name of the detr consensus protocol (GRANDPA's protocol name with the plugin on).
+    pub fn consensus_protocol(&self) -> sc_network::types::ProtocolName {
+        DetrProtocol::Consensus.name(&self.core.genesis)
     }
 }

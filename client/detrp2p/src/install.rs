@@ -2,22 +2,28 @@
 
 use std::sync::Arc;
 
-use sc_client_api::{BlockchainEvents, HeaderBackend};
+use sc_client_api::{BlockBackend, BlockchainEvents, HeaderBackend};
+use sc_consensus::import_queue::ImportQueueService;
 use sc_network::{
     config::{FullNetworkConfiguration, NodeKeyConfig, Role, Secret},
     service::{traits::NetworkService, NotificationMetrics},
-    NetworkBackend,
+    NetworkBackend, NetworkSyncForkRequest,
 };
 use sc_network_sync::SyncEventStream;
 use sc_transaction_pool_api::TransactionPool;
+use sp_api::ProvideRuntimeApi;
+use sp_consensus::SyncOracle;
 use sp_core::traits::SpawnNamed;
-use sp_runtime::traits::Block as BlockT;
+use sp_runtime::traits::{Block as BlockT, NumberFor};
 use substrate_prometheus_endpoint::Registry;
 use zeroize::Zeroizing;
 
-use crate::{discovery, flows, governance, DetrConfig, DetrP2pHandle, DetrP2pPrototype, Error};
+use crate::{
+    discovery,
+    flows::{self, blocks::ImportResults, Known, Pushed},
+    governance, DetrConfig, DetrP2pHandle, DetrP2pPrototype, Error, NodeInfo,
+};
 use detrp2p_runtime_api::DetrP2pApi;
-use sp_api::ProvideRuntimeApi;
 
 /// Creates the plugin and adds its four protocols to `net_config`.
 ///
@@ -37,27 +43,31 @@ pub fn install<B: BlockT, N: NetworkBackend<B, B::Hash>>(
         *node_key = NodeKeyConfig::Ed25519(Secret::Input(keypair.secret()));
     }
     let secret = Zeroizing::new(keypair.secret().to_bytes());
-    let local_peer = keypair.public().to_peer_id();
     let mut genesis_bytes = [0u8; 32];
     genesis_bytes.copy_from_slice(&genesis.as_ref()[..32]);
     let roles = sc_network_common::role::Roles::from(role).bits();
-    let cache_dir = net_config.network_config.net_config_path.clone();
+    let net = &net_config.network_config;
+    let addresses = discovery::advertised(&net.public_addresses, &net.listen_addresses);
     let discovery = config.discovery_url.clone().filter(|_| config.enable_discovery).map(|url| {
-        let net = &net_config.network_config;
         discovery::Settings {
             url,
             key: ed25519_dalek::SigningKey::from_bytes(&secret),
             roles,
-            addrs: discovery::advertised(&net.public_addresses, &net.listen_addresses),
+            addrs: addresses.clone(),
         }
     });
+    let data_dir = net.net_config_path.clone();
+    let node = NodeInfo {
+        genesis: genesis_bytes,
+        roles,
+        node_key: secret,
+        local_peer: keypair.public().to_peer_id(),
+        data_dir: data_dir.as_deref(),
+        addresses,
+    };
     let (mut prototype, configs) = DetrP2pPrototype::new::<B, N>(
         config,
-        genesis_bytes,
-        roles,
-        secret,
-        local_peer,
-        cache_dir.as_deref(),
+        node,
         metrics,
         net_config.peer_store_handle(),
         registry,
@@ -69,34 +79,77 @@ pub fn install<B: BlockT, N: NetworkBackend<B, B::Hash>>(
     Ok(prototype)
 }
 
-/// Starts the plugin, the flows of the node's blocks, finality and transactions, and the
-/// task that applies the chain's network parameters.
+/// The import queue's side of block pushing: the queue's service (to import pushed blocks),
+/// the results of those imports and the pushed blocks awaiting them (see
+/// [`crate::TeeImportQueue`]).
+pub struct BlockImport<B: BlockT> {
+    /// `import_queue.service()`, taken before the queue goes to `build_network`.
+    pub service: Box<dyn ImportQueueService<B>>,
+    /// The results [`crate::TeeImportQueue::new`] gave.
+    pub results: ImportResults<B>,
+    /// The same [`Pushed`] the tee was given.
+    pub pushed: Pushed<B>,
+}
+
+/// Starts the plugin, the flows of the node's blocks and transactions, and the task that
+/// applies the chain's network parameters.
 pub fn spawn<B, C, P, S>(
     prototype: DetrP2pPrototype,
     network: Arc<dyn NetworkService>,
-    sync: &S,
+    sync: Arc<S>,
     client: Arc<C>,
     pool: Arc<P>,
+    blocks: BlockImport<B>,
     spawner: impl SpawnNamed + Clone + 'static,
 ) -> DetrP2pHandle
 where
     B: BlockT,
-    C: BlockchainEvents<B> + HeaderBackend<B> + ProvideRuntimeApi<B> + Send + Sync + 'static,
+    C: BlockchainEvents<B>
+        + BlockBackend<B>
+        + HeaderBackend<B>
+        + ProvideRuntimeApi<B>
+        + Send
+        + Sync
+        + 'static,
     C::Api: DetrP2pApi<B>,
     P: TransactionPool<Block = B> + 'static,
-    S: SyncEventStream + ?Sized,
+    S: SyncEventStream
+        + SyncOracle
+        + NetworkSyncForkRequest<B::Hash, NumberFor<B>>
+        + Send
+        + Sync
+        + 'static,
 {
-    let handle = prototype.start(network, sync, spawner.clone());
-    let known = flows::KnownTransactions::default();
+    let handle = prototype.start(network, &*sync, spawner.clone());
+    let known_tx = Known::new(flows::tx::MAX_KNOWN);
+    let known_blocks = Known::new(flows::blocks::MAX_KNOWN);
+    let BlockImport { service, results, pushed } = blocks;
     let tasks: [(&'static str, futures::future::BoxFuture<'static, ()>); 5] = [
         ("detr-governance", Box::pin(governance::follow_chain(handle.clone(), client.clone()))),
-        ("detr-blocks", Box::pin(flows::announce_blocks(handle.clone(), client.clone()))),
-        ("detr-finality", Box::pin(flows::broadcast_finality(handle.clone(), client.clone()))),
         (
             "detr-tx-out",
-            Box::pin(flows::propagate_transactions(handle.clone(), pool.clone(), known.clone())),
+            Box::pin(flows::tx::propagate(handle.clone(), pool.clone(), sync.clone(), known_tx.clone())),
         ),
-        ("detr-tx-in", Box::pin(flows::import_transactions(handle.clone(), pool, client, known))),
+        (
+            "detr-tx-in",
+            Box::pin(flows::tx::import(handle.clone(), pool, client.clone(), sync.clone(), known_tx)),
+        ),
+        (
+            "detr-blocks-out",
+            Box::pin(flows::blocks::push(handle.clone(), client.clone(), sync.clone(), known_blocks.clone())),
+        ),
+        (
+            "detr-blocks-in",
+            Box::pin(flows::blocks::import(
+                handle.clone(),
+                client,
+                sync,
+                service,
+                results,
+                pushed,
+                known_blocks,
+            )),
+        ),
     ];
     for (name, task) in tasks {
         spawner.spawn(name, Some("detr-p2p"), task);

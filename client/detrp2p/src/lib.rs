@@ -1,36 +1,51 @@
 //! DETR P2P inside a Substrate node: four notification protocols
-//! (`/{genesis}/detr/{block,tx,consensus,bridge}/1`) whose every message is an `etrid-protocol`
-//! envelope, queued by priority (`etrid-p2p-fluent`), sealed in a per-stream AEComms session
-//! (`etrid-aecomms`) and sent through sc-network; peers are scored in `etrid-p2p-dpeers`.
+//! (`/{genesis}/detr/{block,tx,consensus,bridge}/1`) that carry the node's own traffic —
+//! GRANDPA's gossip, its transactions, its blocks and bridge messages — each message an
+//! `etrid-protocol` frame, scheduled per peer across the four protocols (`etrid-p2p-fluent`),
+//! sealed in a per-stream Noise session (`etrid-aecomms`), from peers scored in
+//! `etrid-p2p-dpeers` and cached in `etrid-p2p-stored`.
 //!
-//! Wiring, like `sc-network-transactions`: build a [`DetrP2pPrototype`] before the network and
-//! add its protocol configs; after `build_network`, [`DetrP2pPrototype::start`] spawns one
-//! worker per protocol and returns the [`DetrP2pHandle`]. The [`flows`] put the node's blocks,
-//! finality and transactions on the protocols; [`governance`] applies the parameters the chain
-//! sets (`DetrP2pApi`) within the operator's bounds.
+//! Wiring, like `sc-network-transactions`: [`install`] builds the [`DetrP2pPrototype`] and adds
+//! its protocol configs before the network exists; after `build_network`, [`spawn`] starts it
+//! and the flows (transactions, blocks, governance) and returns the [`DetrP2pHandle`]. GRANDPA
+//! is given [`DetrP2pHandle::consensus_service`] and [`DetrP2pHandle::consensus_network`].
+//!
+//! Tasks, each owning its state (see the README's "Message path"):
+//! - one [`worker`] per protocol owns its `NotificationService` and routes frames;
+//! - the [`peers`] task owns the registry, the cache and the links;
+//! - one [`link`] per peer owns the send halves and consumes the peer's scheduler;
+//! - one stream task per (peer, protocol) owns the handshake and the receive half;
+//! - the [`bridge`] task owns the exactly-once windows; the [`flows`] feed the node.
 
+pub mod bridge;
 pub mod cli;
 pub mod config;
+pub mod consensus;
+pub mod delivery;
 pub mod discovery;
 pub mod flows;
 pub mod governance;
 pub mod handle;
 pub mod install;
+pub mod metrics;
+pub mod peers;
+pub mod pool;
 pub mod protocols;
-pub mod stats;
 
-mod peer_cache;
-mod sender;
-mod shared;
+mod link;
+mod outbound;
+mod settings;
+mod views;
 mod worker;
 
-#[cfg(test)]
-mod misbehaviour_tests;
-
-use std::sync::Arc;
+use std::{
+    path::{Path, PathBuf},
+    sync::{atomic::AtomicU64, Arc},
+};
 
 use etrid_aecomms::LocalIdentity;
-use etrid_p2p_dpeers::ReputationChange;
+use etrid_p2p_fluent::InboundLimiter;
+use etrid_p2p_stored::PeerCache;
 use sc_network::{
     config::{NonReservedPeerMode, NotificationHandshake, SetConfig},
     peer_store::PeerStoreProvider,
@@ -48,10 +63,14 @@ use zeroize::Zeroizing;
 
 pub use cli::DetrParams;
 pub use config::{ConfigError, ConfigFile, DetrConfig};
-pub use handle::{ConfigInForce, DetrP2pHandle, PeerSummary, SendError, SessionSummary};
-pub use install::{install, spawn};
+pub use delivery::{Inbound, Subscription};
+pub use flows::blocks::{ImportResults, Pushed, TeeImportQueue};
+pub use handle::{ConfigInForce, DetrP2pHandle, SendError};
+pub use install::{install, spawn, BlockImport};
+pub use metrics::ProtocolStats;
+pub use peers::{PeerSummary, SessionSummary};
+pub use pool::TxProtocolPool;
 pub use protocols::DetrProtocol;
-pub use stats::ProtocolStats;
 
 /// Log target of the plugin.
 pub const LOG_TARGET: &str = "detr-p2p";
@@ -60,7 +79,14 @@ pub const LOG_TARGET: &str = "detr-p2p";
 pub struct DetrP2pPrototype {
     services: Vec<(DetrProtocol, Box<dyn NotificationService>)>,
     handshake: protocols::StreamHandshake,
-    shared: Arc<shared::Shared>,
+    local: Arc<LocalIdentity>,
+    local_peer: PeerId,
+    genesis: [u8; 32],
+    config: DetrConfig,
+    stats: Arc<metrics::Stats>,
+    cache: Option<Arc<PeerCache>>,
+    data_dir: Option<PathBuf>,
+    addresses: Vec<String>,
     discovery: Option<discovery::Settings>,
 }
 
@@ -75,32 +101,43 @@ pub enum Error {
     NodeKey(std::io::Error),
 }
 
+/// What [`DetrP2pPrototype::new`] needs to know of the node.
+pub struct NodeInfo<'a> {
+    /// The chain's genesis hash.
+    pub genesis: [u8; 32],
+    /// Substrate roles bits.
+    pub roles: u8,
+    /// The node's libp2p Ed25519 secret: it certifies our Noise static keys.
+    pub node_key: Zeroizing<[u8; 32]>,
+    /// The node's PeerId.
+    pub local_peer: PeerId,
+    /// Where the peer cache and the bridge windows live (the network config path).
+    pub data_dir: Option<&'a Path>,
+    /// Addresses peers can dial us at (told to every peer for its cache).
+    pub addresses: Vec<String>,
+}
+
 impl DetrP2pPrototype {
     /// Creates the four protocol configs for backend `N`; add each to the network config.
-    ///
-    /// `node_key` is the node's libp2p Ed25519 secret (32 bytes): AEComms handshakes are signed
-    /// with it so that peers can check them against our PeerId.
-    #[allow(clippy::too_many_arguments)]
     pub fn new<B: BlockT, N: NetworkBackend<B, B::Hash>>(
         config: DetrConfig,
-        genesis: [u8; 32],
-        roles: u8,
-        node_key: Zeroizing<[u8; 32]>,
-        local_peer: PeerId,
-        cache_dir: Option<&std::path::Path>,
+        node: NodeInfo,
         metrics: NotificationMetrics,
         peer_store: Arc<dyn PeerStoreProvider>,
         registry: Option<&Registry>,
     ) -> Result<(Self, Vec<N::NotificationProtocolConfig>), Error> {
-        let handshake =
-            protocols::StreamHandshake { version: protocols::WIRE_VERSION, roles, genesis };
+        let handshake = protocols::StreamHandshake {
+            version: protocols::WIRE_VERSION,
+            roles: node.roles,
+            genesis: node.genesis,
+        };
         let mut services = Vec::new();
         let mut configs = Vec::new();
         for protocol in DetrProtocol::ALL {
             let (cfg, service) = N::notification_config(
-                protocol.name(&genesis),
+                protocol.name(&node.genesis),
                 Vec::new(),
-                protocols::MAX_NOTIFICATION_SIZE,
+                protocol.max_notification(),
                 Some(NotificationHandshake::new(handshake)),
                 // Streams are opened for every synced peer (see the worker), like GRANDPA.
                 SetConfig {
@@ -115,58 +152,105 @@ impl DetrP2pPrototype {
             configs.push(cfg);
             services.push((protocol, service));
         }
-        let local = LocalIdentity::from_seed(&node_key, local_peer.to_bytes());
-        let stats = stats::Stats::new(registry)?;
-        let cache = cache_dir.map(|dir| peer_cache::open(dir, &node_key));
-        let shared =
-            Arc::new(shared::Shared::new(local, local_peer, genesis, config, stats, cache));
-        Ok((Self { services, handshake, shared, discovery: None }, configs))
+        let local = Arc::new(LocalIdentity::from_seed(&node.node_key, node.local_peer.to_bytes()));
+        let stats = Arc::new(metrics::Stats::new(registry)?);
+        stats.set_config(&governance::as_network_config(&config));
+        let cache = node.data_dir.map(|dir| peers::cache::open(dir, &node.node_key));
+        let prototype = Self {
+            services,
+            handshake,
+            local,
+            local_peer: node.local_peer,
+            genesis: node.genesis,
+            config,
+            stats,
+            cache,
+            data_dir: node.data_dir.map(Path::to_path_buf),
+            addresses: node.addresses,
+            discovery: None,
+        };
+        Ok((prototype, configs))
     }
 
-    /// Starts one worker per protocol and returns the handle.
+    /// Starts the workers, the peers task and the bridge task; returns the handle.
     pub fn start<S: SyncEventStream + ?Sized>(
         self,
         network: Arc<dyn NetworkService>,
         sync: &S,
         spawner: impl SpawnNamed + Clone + 'static,
     ) -> DetrP2pHandle {
-        let _ = self.shared.network.set(network);
-        if let Some(cache) = self.shared.peer_cache.clone() {
-            let flusher = etrid_p2p_stored::run_flusher(
-                cache,
-                peer_cache::FLUSH_EVERY,
-                futures::future::pending(),
-            );
-            spawner.spawn("detr-peer-cache", Some("detr-p2p"), Box::pin(flusher));
-        }
+        let flow = self.config.flow.clone();
+        let inbound = Arc::new(InboundLimiter::new(
+            flow.inbound_rate_limit,
+            flow.inbound_byte_rate_limit,
+            worker::FLOOD_AFTER,
+        ));
+        let (peers_tx, peers_rx) = peers::channel();
+        let (bridge_tx, bridge_rx) = bridge::channel(self.data_dir.as_deref());
+        let core = Arc::new(handle::Core {
+            local_peer: self.local_peer,
+            genesis: self.genesis,
+            network: network.clone(),
+            outbox: outbound::Outbox::new(flow),
+            views: Default::default(),
+            peers: peers_tx.clone(),
+            stats: self.stats.clone(),
+            settings: Arc::new(settings::Settings::new(self.config.clone())),
+            delivery: Default::default(),
+            inbound: inbound.clone(),
+            consensus: Default::default(),
+            bridge: bridge_tx,
+            bridge_delivered: bridge_rx.delivered.clone(),
+        });
+        let handle = DetrP2pHandle { core: core.clone() };
+        let peers = peers::Peers::new(peers::Context {
+            local: self.local.clone(),
+            local_peer: self.local_peer,
+            genesis: self.genesis,
+            network: network.clone(),
+            settings: core.settings.clone(),
+            views: core.views.clone(),
+            stats: self.stats.clone(),
+            outbox: core.outbox.clone(),
+            delivery: core.delivery.clone(),
+            consensus: core.consensus.clone(),
+            inbound: inbound.clone(),
+            cache: self.cache.clone(),
+            addresses: self.addresses.clone(),
+            spawner: Box::new(spawner.clone()),
+            tx: peers_tx.clone(),
+        });
+        spawner.spawn("detr-peers", Some("detr-p2p"), Box::pin(peers.run(peers_rx)));
+        spawner.spawn("detr-bridge", Some("detr-p2p"), Box::pin(bridge::run(handle.clone(), bridge_rx)));
         if let Some(settings) = self.discovery {
-            let client = discovery::run(self.shared.clone(), settings);
+            let client = discovery::run(core.clone(), self.cache.clone(), settings);
             spawner.spawn("detr-discovery", Some("detr-p2p"), Box::pin(client));
         }
+        let next_id = Arc::new(AtomicU64::new(1));
         for (protocol, service) in self.services {
             let worker = worker::Worker {
                 protocol,
                 service,
-                shared: self.shared.clone(),
+                network: network.clone(),
+                genesis: self.genesis,
+                refused: self.config.refused.contains(&protocol),
+                peers: peers_tx.clone(),
+                views: core.views.clone(),
+                inbound: inbound.clone(),
+                stats: self.stats.clone(),
                 sync_events: sync.event_stream("detr-p2p"),
-                spawner: Box::new(spawner.clone()),
                 handshake: codec::Encode::encode(&self.handshake),
+                next_id: next_id.clone(),
             };
             spawner.spawn("detr-worker", Some("detr-p2p"), Box::pin(worker.run()));
         }
         log::info!(
             target: LOG_TARGET,
-            "DETR P2P started: {} protocols, AEComms sessions as {}",
+            "DETR P2P started: {} protocols carry GRANDPA, blocks, transactions and bridge \
+             messages; Noise sessions as {}",
             DetrProtocol::ALL.len(),
-            self.shared.local_peer
+            self.local_peer
         );
-        DetrP2pHandle { shared: self.shared }
-    }
-}
-
-impl DetrP2pHandle {
-    /// Applies a reputation change to `peer` (reported to sc-network; bans below threshold).
-    pub fn report_peer(&self, peer: PeerId, change: ReputationChange) {
-        self.shared.report(peer, change);
+        handle
     }
 }

@@ -1,25 +1,25 @@
-//! The four detr notification protocols, their names and their stream handshake.
+//! The four detr notification protocols: names, what each carries, frame limits and the
+//! stream handshake.
 
 use codec::{Decode, DecodeAll, Encode};
-use etrid_protocol::MessageKind;
+use etrid_aecomms::{FRAME_OVERHEAD, MAX_HANDSHAKE_MESSAGE};
+use etrid_protocol::{MessageKind, Priority};
+use etrid_p2p_fluent::Servable;
 use sc_network::types::ProtocolName;
 
-/// Version of the stream handshake and wire rules.
-pub const WIRE_VERSION: u8 = 1;
-/// Largest notification on a detr stream: a full frame, its seal and the frame tag.
-pub const MAX_NOTIFICATION_SIZE: u64 =
-    (etrid_protocol::limits::MAX_FRAME_SIZE + etrid_aecomms::FRAME_OVERHEAD + 1) as u64;
+/// Version of the stream handshake and wire rules (2: Noise sessions, protocol v2 frames).
+pub const WIRE_VERSION: u8 = 2;
 
 /// One of the four detr protocols; the discriminant is its index in [`DetrProtocol::ALL`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum DetrProtocol {
-    /// Block announces.
+    /// Blocks pushed by their authors, and announces.
     Block,
     /// Transactions.
     Tx,
-    /// Consensus payloads (finality).
+    /// GRANDPA's gossip.
     Consensus,
-    /// Bridge and custom messages.
+    /// Bridge, custom and address messages.
     Bridge,
 }
 
@@ -38,20 +38,53 @@ impl DetrProtocol {
         }
     }
 
+    /// The protocol named `name` (`block`, `tx`, `consensus`, `bridge`).
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|p| p.as_str() == name)
+    }
+
     /// `/{genesis_hash_hex}/detr/{block|tx|consensus|bridge}/1`.
     pub fn name(self, genesis: &[u8; 32]) -> ProtocolName {
         format!("/{}/detr/{}/1", hex::encode(genesis), self.as_str()).into()
     }
 
     /// The protocol that carries messages of `kind`.
-    pub fn for_kind(kind: MessageKind) -> Option<Self> {
+    pub fn for_kind(kind: MessageKind) -> Self {
         match kind {
-            MessageKind::Block => Some(DetrProtocol::Block),
-            MessageKind::Transaction => Some(DetrProtocol::Tx),
-            MessageKind::Consensus => Some(DetrProtocol::Consensus),
-            MessageKind::Bridge | MessageKind::Custom => Some(DetrProtocol::Bridge),
-            MessageKind::Handshake => None,
+            MessageKind::Block => DetrProtocol::Block,
+            MessageKind::Transactions => DetrProtocol::Tx,
+            MessageKind::Consensus => DetrProtocol::Consensus,
+            MessageKind::Bridge | MessageKind::Custom | MessageKind::Addresses => {
+                DetrProtocol::Bridge
+            }
         }
+    }
+
+    /// Whether this protocol carries messages of `kind`.
+    pub fn carries(self, kind: MessageKind) -> bool {
+        Self::for_kind(kind) == self
+    }
+
+    /// The priorities of the messages this protocol carries.
+    pub fn priorities(self) -> Servable {
+        let kinds = MessageKind::ALL.into_iter().filter(|k| self.carries(*k));
+        kinds.fold(Servable::NONE, |s, k| s.with(k.default_priority()))
+    }
+
+    /// The protocol of a message of priority `p`.
+    pub fn for_priority(p: Priority) -> Self {
+        Self::ALL.into_iter().find(|d| d.priorities().contains(p)).expect("every priority")
+    }
+
+    /// Largest notification on this protocol: its largest frame, sealed, with the frame tag.
+    pub fn max_notification(self) -> u64 {
+        let frame = MessageKind::ALL
+            .into_iter()
+            .filter(|k| self.carries(*k))
+            .map(MessageKind::max_frame)
+            .max()
+            .expect("every protocol carries a kind");
+        (1 + FRAME_OVERHEAD + frame.max(MAX_HANDSHAKE_MESSAGE)) as u64
     }
 }
 
@@ -98,21 +131,14 @@ impl StreamHandshake {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[repr(u8)]
 pub enum FrameTag {
-    /// An AEComms handshake (SCALE `HandshakeMessage`, signed, not sealed).
+    /// A Noise handshake message.
     Handshake = 0,
-    /// An AEComms-sealed envelope.
+    /// An AEComms-sealed message.
     Sealed = 1,
 }
 
-impl FrameTag {
-    /// The notification `tag ‖ body`.
-    pub fn frame(self, body: &[u8]) -> Vec<u8> {
-        let mut out = Vec::with_capacity(body.len() + 1);
-        out.push(self as u8);
-        out.extend_from_slice(body);
-        out
-    }
-}
+/// Where a sealed frame's AEComms header starts in a notification (after the tag).
+pub const SEAL_AT: usize = 1;
 
 #[cfg(test)]
 mod tests {
@@ -122,6 +148,7 @@ mod tests {
     fn discriminants_index_all() {
         for (i, protocol) in DetrProtocol::ALL.into_iter().enumerate() {
             assert_eq!(protocol as usize, i);
+            assert_eq!(DetrProtocol::from_name(protocol.as_str()), Some(protocol));
         }
     }
 
@@ -132,13 +159,30 @@ mod tests {
     }
 
     #[test]
+    fn every_priority_has_one_protocol_and_consensus_goes_first() {
+        assert_eq!(DetrProtocol::for_priority(Priority::Critical), DetrProtocol::Consensus);
+        assert_eq!(DetrProtocol::for_priority(Priority::High), DetrProtocol::Block);
+        assert_eq!(DetrProtocol::for_priority(Priority::Normal), DetrProtocol::Bridge);
+        assert_eq!(DetrProtocol::for_priority(Priority::Low), DetrProtocol::Tx);
+        assert_eq!(DetrProtocol::for_priority(Priority::Bulk), DetrProtocol::Bridge);
+    }
+
+    #[test]
+    fn frame_limits_are_sized_to_what_each_protocol_carries() {
+        let limit = |p: DetrProtocol| p.max_notification() as usize;
+        assert!(limit(DetrProtocol::Block) > etrid_protocol::limits::MAX_BLOCK_SIZE);
+        assert!(limit(DetrProtocol::Consensus) < 2 * 1024 * 1024);
+        assert!(limit(DetrProtocol::Bridge) < 2 * 1024 * 1024);
+    }
+
+    #[test]
     fn handshakes_of_other_chains_or_versions_are_refused() {
         let genesis = [1; 32];
         let ok = StreamHandshake { version: WIRE_VERSION, roles: 4, genesis }.encode();
         assert!(StreamHandshake::validate(&ok, &genesis).is_ok());
         assert_eq!(StreamHandshake::validate(&ok, &[2; 32]), Err(HandshakeError::Genesis));
-        let v2 = StreamHandshake { version: 2, roles: 4, genesis }.encode();
-        assert_eq!(StreamHandshake::validate(&v2, &genesis), Err(HandshakeError::Version(2)));
+        let v1 = StreamHandshake { version: 1, roles: 4, genesis }.encode();
+        assert_eq!(StreamHandshake::validate(&v1, &genesis), Err(HandshakeError::Version(1)));
         assert_eq!(StreamHandshake::validate(&[1, 2], &genesis), Err(HandshakeError::Malformed));
         let mut long = ok.clone();
         long.push(0);

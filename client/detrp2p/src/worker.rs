@@ -1,40 +1,91 @@
-//! One task per detr protocol: owns its `NotificationService`, opens streams for synced peers,
-//! runs the AEComms handshake, opens, checks and dispatches inbound frames.
+//! One task per detr protocol: it owns the protocol's `NotificationService`, opens streams for
+//! sync's peers (as GRANDPA does), checks each stream's handshake and each frame's size against
+//! the peer's inbound budget, and routes frames to the stream's task. It does no cryptography:
+//! the stream tasks open frames in parallel.
 
-use std::{collections::HashMap, pin::Pin, sync::Arc, time::Instant};
+use std::{
+    collections::HashMap,
+    pin::Pin,
+    sync::{
+        atomic::{AtomicU64, AtomicUsize, Ordering},
+        Arc,
+    },
+};
 
-use codec::{Decode, Encode};
-use etrid_aecomms::{AeError, Binding, Channel, HandshakeMessage, RemoteIdentity};
+use bytes::BytesMut;
 use etrid_p2p_dpeers::ReputationChange;
-use etrid_p2p_fluent::InboundVerdict;
-use etrid_p2p_stored::ConnectionKind;
-use etrid_protocol::{Envelope, Message, Protocol};
+use etrid_p2p_fluent::{InboundLimiter, InboundVerdict};
 use futures::{FutureExt, Stream as FutStream, StreamExt};
 use sc_network::{
-    service::traits::{NotificationEvent, NotificationService, ValidationResult},
+    service::traits::{NetworkService, NotificationEvent, NotificationService, ValidationResult},
     PeerId,
 };
 use sc_network_sync::SyncEvent;
-use sp_core::traits::SpawnNamed;
+use tokio::sync::mpsc;
 
 use crate::{
-    handle::{relay, Hop},
-    protocols::{DetrProtocol, FrameTag, StreamHandshake},
-    sender,
-    shared::{Shared, Stream},
-    stats::Event,
+    metrics::{Event, Stats},
+    peers::{PeersTx, StreamOpened},
+    protocols::{DetrProtocol, StreamHandshake},
+    views::Views,
     LOG_TARGET,
 };
+
+/// Identifies one opening of one stream: a stream that closes and opens again gets a new id,
+/// so that late news of the old one is recognised.
+pub(crate) type StreamId = u64;
+
+/// Frames waiting for one stream's task: at most this many...
+const ROUTE_FRAMES: usize = 256;
+/// ...and this many bytes (at least the largest frame). Beyond, frames are dropped and counted:
+/// the node is slower than the peer's budget allows, which is not the peer's fault.
+const ROUTE_BYTES: usize = 16 << 20;
+/// Over-budget frames from a peer before it is reported as flooding.
+pub(crate) const FLOOD_AFTER: u32 = 100;
+
+/// A frame on its way to its stream's task; its bytes count against the route until taken.
+pub(crate) struct Frame {
+    data: Vec<u8>,
+    counted: usize,
+    queued: Arc<AtomicUsize>,
+}
+
+impl Frame {
+    /// The frame's bytes (no copy).
+    pub fn into_bytes(mut self) -> BytesMut {
+        let data = std::mem::take(&mut self.data);
+        BytesMut::from(data)
+    }
+}
+
+impl Drop for Frame {
+    fn drop(&mut self) {
+        self.queued.fetch_sub(self.counted, Ordering::Relaxed);
+    }
+}
+
+struct Route {
+    id: StreamId,
+    tx: mpsc::Sender<Frame>,
+    queued: Arc<AtomicUsize>,
+}
 
 /// The task of one protocol.
 pub(crate) struct Worker {
     pub protocol: DetrProtocol,
     pub service: Box<dyn NotificationService>,
-    pub shared: Arc<Shared>,
+    pub network: Arc<dyn NetworkService>,
+    pub genesis: [u8; 32],
+    pub refused: bool,
+    pub peers: PeersTx,
+    pub views: Arc<Views>,
+    pub inbound: Arc<InboundLimiter<PeerId>>,
+    pub stats: Arc<Stats>,
     pub sync_events: Pin<Box<dyn FutStream<Item = SyncEvent> + Send>>,
-    pub spawner: Box<dyn SpawnNamed>,
     /// Our SCALE-encoded [`StreamHandshake`].
     pub handshake: Vec<u8>,
+    /// Shared by the four workers: stream ids are unique in the node.
+    pub next_id: Arc<AtomicU64>,
 }
 
 impl Worker {
@@ -44,10 +95,14 @@ impl Worker {
         if self.service.set_handshake(self.handshake.clone()).await.is_err() {
             log::warn!(target: LOG_TARGET, "cannot set the {} stream handshake", self.protocol.as_str());
         }
+        if self.refused {
+            log::warn!(target: LOG_TARGET, "refusing every {} stream (detrp2p.refuse_protocols)", self.protocol.as_str());
+        }
+        let mut routes = HashMap::new();
         loop {
             futures::select! {
                 event = self.service.next_event().fuse() => match event {
-                    Some(event) => self.on_event(event),
+                    Some(event) => self.on_event(&mut routes, event),
                     None => return,
                 },
                 event = self.sync_events.next().fuse() => match event {
@@ -58,42 +113,35 @@ impl Worker {
         }
     }
 
-    fn network(&self) -> Option<&Arc<dyn sc_network::service::traits::NetworkService>> {
-        self.shared.network.get()
-    }
-
     /// Opens our side of the protocol towards every peer sync knows (like GRANDPA does).
     fn on_sync_event(&mut self, event: SyncEvent) {
-        let Some(network) = self.network() else { return };
-        let name = self.shared.protocol_name(self.protocol);
+        let name = self.protocol.name(&self.genesis);
         match event {
             SyncEvent::PeerConnected { peer_id, .. } => {
-                if self.shared.registry.lock().is_banned(&peer_id, Instant::now()) {
+                if self.refused || self.views.is_banned(&peer_id) {
                     return;
                 }
                 let addr = sc_network::multiaddr::Multiaddr::empty()
                     .with(sc_network::multiaddr::Protocol::P2p(peer_id.into()));
-                if let Err(e) =
-                    network.add_peers_to_reserved_set(name, [addr].into_iter().collect())
-                {
+                if let Err(e) = self.network.add_peers_to_reserved_set(name, [addr].into()) {
                     log::debug!(target: LOG_TARGET, "cannot reserve {peer_id} on {}: {e}", self.protocol.as_str());
                 }
             }
             SyncEvent::PeerDisconnected(peer_id) => {
                 // A banned peer left the reserved sets with its ban; asking again only makes
                 // sc-network warn about an unknown reserved node.
-                if !self.shared.registry.lock().is_banned(&peer_id, Instant::now()) {
-                    let _ = network.remove_peers_from_reserved_set(name, vec![peer_id]);
+                if !self.views.is_banned(&peer_id) {
+                    let _ = self.network.remove_peers_from_reserved_set(name, vec![peer_id]);
                 }
             }
         }
     }
 
     fn validate(&self, peer: &PeerId, handshake: &[u8]) -> Option<StreamHandshake> {
-        if self.shared.registry.lock().is_banned(peer, Instant::now()) {
+        if self.refused || self.views.is_banned(peer) {
             return None;
         }
-        match StreamHandshake::validate(handshake, &self.shared.genesis) {
+        match StreamHandshake::validate(handshake, &self.genesis) {
             Ok(hs) => Some(hs),
             Err(e) => {
                 log::debug!(target: LOG_TARGET, "{peer} refused on {}: {e}", self.protocol.as_str());
@@ -102,7 +150,7 @@ impl Worker {
         }
     }
 
-    pub(crate) fn on_event(&mut self, event: NotificationEvent) {
+    fn on_event(&mut self, routes: &mut HashMap<PeerId, Route>, event: NotificationEvent) {
         match event {
             NotificationEvent::ValidateInboundSubstream { peer, handshake, result_tx } => {
                 let ok = self.validate(&peer, &handshake).is_some();
@@ -113,223 +161,69 @@ impl Worker {
                 });
             }
             NotificationEvent::NotificationStreamOpened { peer, handshake, direction, .. } => {
-                self.on_opened(peer, &handshake, direction.is_inbound());
+                // libp2p does not ask us to validate: check again here, on both backends.
+                let sink = self.service.message_sink(&peer);
+                match (self.validate(&peer, &handshake), sink) {
+                    (Some(hs), Some(sink)) => {
+                        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+                        let (tx, rx) = mpsc::channel(ROUTE_FRAMES);
+                        let queued = Arc::new(AtomicUsize::new(0));
+                        routes.insert(peer, Route { id, tx, queued });
+                        self.peers.stream_opened(StreamOpened {
+                            peer,
+                            protocol: self.protocol,
+                            id,
+                            roles: hs.roles,
+                            inbound: direction.is_inbound(),
+                            sink,
+                            frames: rx,
+                        });
+                    }
+                    _ => self.peers.drop_stream(peer, self.protocol),
+                }
             }
-            NotificationEvent::NotificationStreamClosed { peer } => self.on_closed(peer),
+            NotificationEvent::NotificationStreamClosed { peer } => {
+                if let Some(route) = routes.remove(&peer) {
+                    self.peers.stream_closed(peer, self.protocol, route.id);
+                }
+            }
             NotificationEvent::NotificationReceived { peer, notification } => {
-                self.on_received(peer, notification);
+                self.route(routes, peer, notification);
             }
         }
     }
 
-    /// Closes this protocol's stream with `peer`.
-    fn disconnect(&self, peer: PeerId) {
-        if let Some(network) = self.network() {
-            self.shared.drop_stream(network.as_ref(), peer, self.protocol);
-        }
-    }
-
-    fn on_opened(&mut self, peer: PeerId, handshake: &[u8], inbound: bool) {
-        // libp2p does not ask us to validate: check again here, on both backends.
-        let Some(hs) = self.validate(&peer, handshake) else {
-            self.disconnect(peer);
-            return;
-        };
-        let Some(public) =
-            peer.into_ed25519().and_then(|k| ed25519_dalek::VerifyingKey::from_bytes(&k).ok())
-        else {
-            log::debug!(target: LOG_TARGET, "{peer} has no Ed25519 identity: refused");
-            self.disconnect(peer);
-            return;
-        };
-        let now = Instant::now();
-        if let Err(e) = self.shared.registry.lock().connected_peer(&peer, now) {
-            log::debug!(target: LOG_TARGET, "{peer} refused: {e}");
-            self.disconnect(peer);
-            return;
-        }
-        let binding = Binding {
-            remote: RemoteIdentity { peer_id: peer.to_bytes(), public },
-            protocol: self.shared.protocol_name(self.protocol).as_bytes().to_vec(),
-            genesis: self.shared.genesis,
-        };
-        let policy = self.shared.config.read().rekey;
-        let mut channel = Channel::new(self.shared.local.clone(), binding, policy);
-        let hello = channel.start_handshake();
-        let stream = Arc::new(Stream {
-            channel: parking_lot::Mutex::new(channel),
-            established: Default::default(),
-            on_established: Default::default(),
-            roles: hs.roles,
-            opened_at: now,
-        });
-        let first = {
-            let mut streams = self.shared.streams.lock();
-            let first = !streams.keys().any(|(p, _)| *p == peer);
-            streams.insert((peer, self.protocol), stream.clone());
-            first
-        };
-        if first {
-            self.shared.remember(&peer, ConnectionKind::Connected, inbound);
-        }
-        self.shared.flow(self.protocol).add_peer(peer);
-        self.update_sessions();
-        self.service.send_sync_notification(&peer, FrameTag::Handshake.frame(&hello.encode()));
-        match self.service.message_sink(&peer) {
-            Some(sink) => {
-                let task = sender::run(self.shared.clone(), self.protocol, peer, stream, sink);
-                self.spawner.spawn("detr-sender", Some("detr-p2p"), Box::pin(task));
-            }
-            None => log::debug!(target: LOG_TARGET, "no message sink for {peer}"),
-        }
-        log::debug!(target: LOG_TARGET, "{} stream open with {peer}", self.protocol.as_str());
-    }
-
-    fn on_closed(&mut self, peer: PeerId) {
-        self.shared.streams.lock().remove(&(peer, self.protocol));
-        self.shared.flow(self.protocol).remove_peer(&peer);
-        self.shared.inbound.forget(&(peer, self.protocol));
-        let still_open = self.shared.streams.lock().keys().any(|(p, _)| *p == peer);
-        if !still_open {
-            self.shared.remember(&peer, ConnectionKind::Disconnected, false);
-            self.shared.registry.lock().disconnected(&peer, Instant::now());
-            self.shared.best_blocks.lock().remove(&peer);
-        }
-        self.update_sessions();
-    }
-
-    fn update_sessions(&self) {
-        let n = self
-            .shared
-            .streams
-            .lock()
-            .iter()
-            .filter(|((_, p), s)| *p == self.protocol && s.is_established())
-            .count();
-        self.shared.stats.set_sessions(self.protocol, n as u64);
-    }
-
-    fn on_received(&mut self, peer: PeerId, notification: Vec<u8>) {
-        let Some(stream) = self.shared.streams.lock().get(&(peer, self.protocol)).cloned() else {
-            return;
-        };
-        match notification.split_first() {
-            Some((tag, body)) if *tag == FrameTag::Handshake as u8 => {
-                self.on_handshake(peer, &stream, body)
-            }
-            Some((tag, body)) if *tag == FrameTag::Sealed as u8 => {
-                self.on_sealed(peer, &stream, body)
-            }
-            _ => {
-                self.shared.stats.count(self.protocol, Event::DecodeError);
-                self.shared.report(peer, ReputationChange::DECODE_ERROR);
-            }
-        }
-    }
-
-    fn on_handshake(&mut self, peer: PeerId, stream: &Stream, body: &[u8]) {
-        let result = HandshakeMessage::decode(&mut &body[..])
-            .map_err(|_| AeError::BadSignature)
-            .and_then(|msg| stream.channel.lock().on_handshake(&msg, Instant::now()));
-        match result {
-            Ok(reply) => {
-                if let Some(reply) = reply {
-                    self.service
-                        .send_sync_notification(&peer, FrameTag::Handshake.frame(&reply.encode()));
-                }
-                self.shared.stats.count(self.protocol, Event::Handshake);
-                self.shared.report(peer, ReputationChange::HANDSHAKE_OK);
-                if !stream.established.swap(true, std::sync::atomic::Ordering::AcqRel) {
-                    stream.on_established.notify_waiters();
-                    self.update_sessions();
-                    log::debug!(target: LOG_TARGET, "{} session up with {peer}", self.protocol.as_str());
-                }
-            }
-            Err(e) => {
-                log::debug!(target: LOG_TARGET, "bad handshake from {peer} on {}: {e}", self.protocol.as_str());
-                self.shared.stats.count(self.protocol, Event::HandshakeFailure);
-                self.shared.report(peer, ReputationChange::BAD_HANDSHAKE);
-            }
-        }
-    }
-
-    fn on_sealed(&mut self, peer: PeerId, stream: &Stream, body: &[u8]) {
-        match self.shared.inbound.check(&(peer, self.protocol)) {
+    fn route(&self, routes: &mut HashMap<PeerId, Route>, peer: PeerId, notification: Vec<u8>) {
+        let Some(route) = routes.get(&peer) else { return };
+        let len = notification.len();
+        match self.inbound.check(&peer, len) {
             InboundVerdict::Allow => {}
-            InboundVerdict::Drop => {
-                self.shared.stats.count(self.protocol, Event::Dropped);
-                self.shared.report(peer, ReputationChange::RATE_LIMITED);
-                return;
-            }
-            InboundVerdict::Abuse => {
-                self.shared.stats.count(self.protocol, Event::Dropped);
-                self.shared.report(peer, ReputationChange::FLOOD);
+            verdict => {
+                self.stats.count(self.protocol, Event::Dropped);
+                let change = if verdict == InboundVerdict::Abuse {
+                    ReputationChange::FLOOD
+                } else {
+                    ReputationChange::RATE_LIMITED
+                };
+                self.peers.report(peer, change);
                 return;
             }
         }
-        let opened = stream.channel.lock().open(body);
-        let plaintext = match opened {
-            Ok(p) => p,
-            Err(e) => {
-                self.shared.stats.count(self.protocol, Event::DecryptFailure);
-                let change = match e {
-                    AeError::Replay { .. } => ReputationChange::REPLAY,
-                    _ => ReputationChange::BAD_TAG,
-                };
-                log::debug!(target: LOG_TARGET, "frame from {peer} refused: {e}");
-                self.shared.report(peer, change);
-                return;
-            }
-        };
-        let envelope = match Envelope::deserialize(&plaintext) {
-            Ok(e) if DetrProtocol::for_kind(e.kind()) == Some(self.protocol) => e,
-            Ok(_) | Err(_) => {
-                self.shared.stats.count(self.protocol, Event::DecodeError);
-                self.shared.report(peer, ReputationChange::DECODE_ERROR);
-                return;
-            }
-        };
-        if !self.shared.first_sight(&envelope.id) {
-            self.shared.stats.count(self.protocol, Event::Duplicate);
+        if route.queued.load(Ordering::Relaxed) + len > ROUTE_BYTES {
+            self.stats.count(self.protocol, Event::Dropped);
             return;
         }
-        self.shared.stats.count(self.protocol, Event::Received);
-        self.dispatch(peer, envelope);
-    }
-
-    fn dispatch(&mut self, peer: PeerId, envelope: Envelope) {
-        match &envelope.message {
-            Message::Block(announce) => {
-                self.shared.best_blocks.lock().insert(peer, (announce.number, announce.hash));
+        route.queued.fetch_add(len, Ordering::Relaxed);
+        let frame = Frame { data: notification, counted: len, queued: route.queued.clone() };
+        match route.tx.try_send(frame) {
+            Ok(()) => {}
+            Err(mpsc::error::TrySendError::Full(_)) => {
+                self.stats.count(self.protocol, Event::Dropped);
             }
-            Message::Bridge(bridge) => {
-                self.shared.stats.bridge_delivered(bridge.source_chain);
-                relay(&self.shared, &envelope, Hop::Next, Some(peer));
+            Err(mpsc::error::TrySendError::Closed(_)) => {
+                // The stream's task ended (a failed handshake or a fatal frame).
+                routes.remove(&peer);
             }
-            _ => {}
         }
-        let _ = self.shared.inbound_tx.send((peer, envelope));
     }
-}
-
-/// Peers with an established session on `protocol`.
-pub(crate) fn session_peers(shared: &Shared, protocol: DetrProtocol) -> Vec<PeerId> {
-    shared
-        .streams
-        .lock()
-        .iter()
-        .filter(|((_, p), s)| *p == protocol && s.is_established())
-        .map(|((peer, _), _)| *peer)
-        .collect()
-}
-
-/// Open streams by peer, for inspection.
-pub(crate) fn streams_by_peer(
-    shared: &Shared,
-) -> HashMap<PeerId, Vec<(DetrProtocol, Arc<Stream>)>> {
-    let mut by_peer: HashMap<PeerId, Vec<(DetrProtocol, Arc<Stream>)>> = HashMap::new();
-    for ((peer, protocol), stream) in shared.streams.lock().iter() {
-        by_peer.entry(*peer).or_default().push((*protocol, stream.clone()));
-    }
-    by_peer
 }

@@ -62,8 +62,8 @@ enum Step<M> {
     Ready(Dequeued<M>),
     /// Nothing servable: wait for this.
     Empty(Arc<Notify>),
-    /// A rate limit: wait this long.
-    Throttled(Duration),
+    /// A rate limit: wait this long, or until a message comes.
+    Throttled(Duration, Arc<Notify>),
 }
 
 /// A message handed to a peer's sender, with how long it waited in the queue.
@@ -229,9 +229,11 @@ impl<P: Clone + Eq + Hash, M> FlowController<P, M> {
             match self.step(peer, servable)? {
                 Step::Ready(dequeued) => return Some(dequeued),
                 Step::Empty(has_message) => has_message.notified().await,
-                Step::Throttled(wait) => {
-                    tokio::time::sleep(wait.max(Duration::from_micros(1))).await
-                }
+                // A new message may be one that should go first: look again when it comes.
+                Step::Throttled(wait, has_message) => tokio::select! {
+                    () = tokio::time::sleep(wait.max(Duration::from_micros(1))) => {}
+                    () = has_message.notified() => {}
+                },
             }
         }
     }
@@ -251,9 +253,10 @@ impl<P: Clone + Eq + Hash, M> FlowController<P, M> {
             }
         }
         let global = self.inner.global.read().clone();
+        preempt(state, servable);
         let head = state.head.as_mut().expect("set above");
         if let Some(wait) = pay(head, &state.buckets, &global) {
-            return Some(Step::Throttled(wait));
+            return Some(Step::Throttled(wait, state.has_message.clone()));
         }
         let Head { item, throttled, .. } = state.head.take().expect("set above");
         self.inner.counters.dequeued(item.priority);
@@ -308,6 +311,25 @@ impl<P: Clone + Eq + Hash, M> FlowController<P, M> {
     pub fn queue_stats(&self) -> QueueStats {
         self.inner.counters.snapshot()
     }
+}
+
+/// A message of higher priority than the head, which still waits for a token, takes the head's
+/// place (and the message tokens it already holds); the head goes back to the front of its
+/// level. So a consensus message waits at most one token interval behind a transaction backlog.
+fn preempt<M>(state: &mut PeerQueue<M>, servable: Servable) {
+    let Some(head) = state.head.as_ref() else { return };
+    if head.paid.iter().all(|p| *p) {
+        return;
+    }
+    if !state.queue.peek(servable).is_some_and(|p| p < head.item.priority) {
+        return;
+    }
+    let old = state.head.take().expect("checked above");
+    state.queue.unpop(old.item);
+    let item = state.queue.pop(servable).expect("the higher-priority message is there");
+    // Message tokens are the same for any message; byte tokens are paid by size, afresh.
+    let paid = [old.paid[0], false, old.paid[2], false];
+    state.head = Some(Head { item, paid, throttled: old.throttled });
 }
 
 /// Charges the head's message to every bucket it has not paid yet. `None` when all are paid,

@@ -2,11 +2,11 @@
 //!
 //! Levels: a message of priority `p` waits at level `min(p, levels - 1)`; with one level the
 //! queue is a FIFO. Scheduling: each level has credits, refilled to its weight when no level
-//! that may be served has credits left. [`PriorityQueue::pop`] serves the highest level that
-//! has a servable message and credits. So level 0 goes first whenever it has credits (a level-0
-//! message waits behind lower levels only after `weights[0]` level-0 sends in one round), and
-//! under a flood of every level, level `i` gets `weights[i] / sum(weights)` of the sends:
-//! nobody starves.
+//! that may be served has credits left, and when the level empties (shares apply to backlogs).
+//! [`PriorityQueue::pop`] serves the highest level that has a servable message and credits. So
+//! level 0 goes first unless it is itself backlogged (then a level-0 message waits behind lower
+//! levels only after `weights[0]` level-0 sends in one round), and under a flood of every
+//! level, level `i` gets `weights[i] / sum(weights)` of the sends: nobody starves.
 //!
 //! Bounds: a message count and a byte count. When either would be exceeded, a new message
 //! evicts the oldest messages of the lowest levels below its own until it fits; if that is not
@@ -54,6 +54,11 @@ impl Servable {
     /// These and `p`.
     pub fn with(self, p: Priority) -> Self {
         Self(self.0 | 1 << p.index())
+    }
+
+    /// These and `other`'s.
+    pub fn union(self, other: Self) -> Self {
+        Self(self.0 | other.0)
     }
 
     /// Whether `p` may be served.
@@ -166,24 +171,48 @@ impl<M> PriorityQueue<M> {
         Push::Queued(evicted)
     }
 
+    /// The level [`Self::pop`] would serve, and whether it refills the credits first.
+    fn pick(&self, servable: Servable) -> Option<(usize, bool)> {
+        let ok = |l: usize, need_credit: bool| {
+            self.levels[l].front().is_some_and(|i| servable.contains(i.priority))
+                && (!need_credit || self.credits[l] > 0)
+        };
+        match (0..self.in_use).find(|l| ok(*l, true)) {
+            Some(level) => Some((level, false)),
+            None => (0..self.in_use).find(|l| ok(*l, false)).map(|level| (level, true)),
+        }
+    }
+
+    /// The priority of the message [`Self::pop`] would serve, without taking it.
+    pub fn peek(&self, servable: Servable) -> Option<Priority> {
+        let (level, _) = self.pick(servable)?;
+        self.levels[level].front().map(|i| i.priority)
+    }
+
+    /// Puts back a message [`Self::pop`] gave, at the front of its level (bounds aside: it was
+    /// counted in them before).
+    pub fn unpop(&mut self, item: Item<M>) {
+        let level = self.level_of(item.priority);
+        self.len += 1;
+        self.bytes += item.bytes;
+        self.credits[level] = self.credits[level].saturating_add(1).min(self.weights[level]);
+        self.levels[level].push_front(item);
+    }
+
     /// The next message whose priority is servable, by weighted scheduling.
     pub fn pop(&mut self, servable: Servable) -> Option<Item<M>> {
-        let ok = |q: &Self, l: usize, need_credit: bool| {
-            q.levels[l].front().is_some_and(|i| servable.contains(i.priority))
-                && (!need_credit || q.credits[l] > 0)
-        };
-        let level = match (0..self.in_use).find(|l| ok(self, *l, true)) {
-            Some(level) => level,
-            None => {
-                let level = (0..self.in_use).find(|l| ok(self, *l, false))?;
-                self.credits = self.weights;
-                level
-            }
-        };
+        let (level, refill) = self.pick(servable)?;
+        if refill {
+            self.credits = self.weights;
+        }
         self.credits[level] = self.credits[level].saturating_sub(1);
         let item = self.levels[level].pop_front().expect("level is not empty");
         self.len -= 1;
         self.bytes -= item.bytes;
+        if self.levels[level].is_empty() {
+            // Shares apply to backlogs: a level that keeps up starts afresh.
+            self.credits[level] = self.weights[level];
+        }
         Some(item)
     }
 

@@ -371,3 +371,34 @@ fn byte_rates_parse_and_print() {
         assert!(bad.parse::<ByteRate>().is_err(), "{bad:?} should not parse");
     }
 }
+
+#[tokio::test(start_paused = true)]
+async fn consensus_waits_at_most_one_token_behind_a_throttled_backlog() {
+    // 20 msg/s to the peer: a token every 50 ms; transactions queue far beyond that.
+    let flow = FlowController::new(config(1_000_000, 20, 100_000));
+    flow.add_peer(1u8);
+    for i in 0..1000 {
+        send(&flow, 1, i, Priority::Low).unwrap();
+    }
+    let mut worst = Duration::ZERO;
+    for round in 0..20u32 {
+        // The consumer is busy waiting for a transaction's token when consensus arrives.
+        let consumer = {
+            let flow = flow.clone();
+            tokio::spawn(async move { flow.recv(&1, Servable::ALL).await.unwrap() })
+        };
+        tokio::time::sleep(Duration::from_millis(7)).await;
+        send(&flow, 1, 10_000 + round, Priority::Critical).unwrap();
+        let first = consumer.await.unwrap();
+        let critical = if first.priority == Priority::Critical {
+            first
+        } else {
+            flow.recv(&1, Servable::ALL).await.unwrap()
+        };
+        assert_eq!(critical.priority, Priority::Critical, "round {round}");
+        worst = worst.max(critical.waited);
+    }
+    assert!(worst <= Duration::from_millis(50), "consensus waited {worst:?}");
+    let stats = flow.queue_stats().total();
+    assert_eq!(stats.dropped, 0, "the preempted transactions stay queued");
+}

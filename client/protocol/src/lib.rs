@@ -18,7 +18,7 @@ mod reader;
 
 pub use error::ProtocolError;
 pub use message::{
-    BlockAnnounce, BlockMessage, BlockPush, BridgeMessage, ChainId, ConsensusMessage, Message,
+    AddressesMessage, BlockAnnounce, BlockMessage, BlockPush, BridgeMessage, ChainId, ConsensusMessage, Message,
     MessageKind, TransactionMessage,
 };
 pub use priority::Priority;

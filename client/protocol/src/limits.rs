@@ -18,6 +18,10 @@ pub const MAX_EXTRINSICS: usize = 4096;
 pub const MAX_TRANSACTIONS_SIZE: usize = MAX_EXTRINSIC_SIZE + 1024;
 /// Largest bridge or custom payload.
 pub const MAX_PAYLOAD_SIZE: usize = 1024 * 1024;
+/// Most addresses in an addresses message.
+pub const MAX_ADDRESSES: usize = 8;
+/// Longest address in an addresses message.
+pub const MAX_ADDRESS_LEN: usize = 256;
 /// Default hop limit of relayed (bridge) messages.
 pub const DEFAULT_TTL: u8 = 4;
 

@@ -82,6 +82,14 @@ impl BridgeMessage {
     }
 }
 
+/// The addresses the sender can be dialled at (sent once per session, so that peers can dial
+/// it again from their peer cache after a restart).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct AddressesMessage {
+    /// Multiaddresses as UTF-8 text.
+    pub addresses: Vec<Bytes>,
+}
+
 /// Every message a detr protocol carries.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Message {
@@ -95,6 +103,8 @@ pub enum Message {
     Bridge(BridgeMessage),
     /// Application-defined bytes.
     Custom(Bytes),
+    /// The sender's dialable addresses.
+    Addresses(AddressesMessage),
 }
 
 /// The kind of a [`Message`]: its index on the wire.
@@ -111,16 +121,19 @@ pub enum MessageKind {
     Bridge = 4,
     /// [`Message::Custom`].
     Custom = 5,
+    /// [`Message::Addresses`].
+    Addresses = 6,
 }
 
 impl MessageKind {
     /// All kinds, in index order.
-    pub const ALL: [MessageKind; 5] = [
+    pub const ALL: [MessageKind; 6] = [
         MessageKind::Transactions,
         MessageKind::Block,
         MessageKind::Consensus,
         MessageKind::Bridge,
         MessageKind::Custom,
+        MessageKind::Addresses,
     ];
 
     /// The kind with wire index `index`.
@@ -128,12 +141,13 @@ impl MessageKind {
         Self::ALL.into_iter().find(|k| *k as u8 == index)
     }
 
-    /// Scheduling priority: Consensus 0, Block 1, Bridge 2, Transactions 3, Custom 4.
+    /// Scheduling priority: Consensus 0, Block 1, Bridge and Addresses 2, Transactions 3,
+    /// Custom 4.
     pub fn default_priority(self) -> Priority {
         match self {
             MessageKind::Consensus => Priority::Critical,
             MessageKind::Block => Priority::High,
-            MessageKind::Bridge => Priority::Normal,
+            MessageKind::Bridge | MessageKind::Addresses => Priority::Normal,
             MessageKind::Transactions => Priority::Low,
             MessageKind::Custom => Priority::Bulk,
         }
@@ -145,7 +159,9 @@ impl MessageKind {
             MessageKind::Transactions => limits::MAX_TX_FRAME,
             MessageKind::Block => limits::MAX_BLOCK_FRAME,
             MessageKind::Consensus => limits::MAX_CONSENSUS_FRAME,
-            MessageKind::Bridge | MessageKind::Custom => limits::MAX_BRIDGE_FRAME,
+            MessageKind::Bridge | MessageKind::Custom | MessageKind::Addresses => {
+                limits::MAX_BRIDGE_FRAME
+            }
         }
     }
 }
@@ -162,6 +178,7 @@ impl Message {
             Message::Consensus(_) => MessageKind::Consensus,
             Message::Bridge(_) => MessageKind::Bridge,
             Message::Custom(_) => MessageKind::Custom,
+            Message::Addresses(_) => MessageKind::Addresses,
         }
     }
 
@@ -181,6 +198,10 @@ impl Message {
                 Message::Consensus(c) => 4 + field(&c.payload),
                 Message::Bridge(b) => 4 + 4 + 8 + 1 + field(&b.payload),
                 Message::Custom(c) => field(c),
+                Message::Addresses(a) => {
+                    len_prefix(a.addresses.len())
+                        + a.addresses.iter().map(|x| field(x)).sum::<usize>()
+                }
             }
     }
 
@@ -206,6 +227,10 @@ impl Message {
             Message::Consensus(c) => check(c.payload.len(), limits::MAX_CONSENSUS_PAYLOAD),
             Message::Bridge(BridgeMessage { payload, .. }) | Message::Custom(payload) => {
                 check(payload.len(), limits::MAX_PAYLOAD_SIZE)
+            }
+            Message::Addresses(a) => {
+                check(a.addresses.len(), limits::MAX_ADDRESSES)?;
+                a.addresses.iter().try_for_each(|x| check(x.len(), limits::MAX_ADDRESS_LEN))
             }
         }?;
         check(self.encoded_len(), self.kind().max_frame())
@@ -252,6 +277,10 @@ impl Message {
                 put_bytes(out, &b.payload);
             }
             Message::Custom(c) => put_bytes(out, c),
+            Message::Addresses(a) => {
+                codec::Encode::encode_to(&codec::Compact(a.addresses.len() as u32), out);
+                a.addresses.iter().for_each(|x| put_bytes(out, x));
+            }
         }
         Ok(())
     }
@@ -309,6 +338,14 @@ impl Message {
                 payload: r.bytes(limits::MAX_PAYLOAD_SIZE)?,
             }),
             MessageKind::Custom => Message::Custom(r.bytes(limits::MAX_PAYLOAD_SIZE)?),
+            MessageKind::Addresses => {
+                let n = r.len(limits::MAX_ADDRESSES)?;
+                let mut addresses = Vec::with_capacity(n);
+                for _ in 0..n {
+                    addresses.push(r.bytes(limits::MAX_ADDRESS_LEN)?);
+                }
+                Message::Addresses(AddressesMessage { addresses })
+            }
         };
         r.finish()?;
         Ok(message)

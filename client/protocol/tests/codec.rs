@@ -39,6 +39,8 @@ fn arb_message() -> impl Strategy<Value = Message> {
             })
         ),
         arb_bytes().prop_map(Message::Custom),
+        proptest::collection::vec(arb_bytes(), 0..8)
+            .prop_map(|addresses| Message::Addresses(etrid_protocol::AddressesMessage { addresses })),
     ]
 }
 
@@ -56,7 +58,7 @@ proptest! {
     }
 
     #[test]
-    fn what_decodes_re_encodes_to_the_same_bytes(kind in 1u8..=5, body in proptest::collection::vec(any::<u8>(), 0..300)) {
+    fn what_decodes_re_encodes_to_the_same_bytes(kind in 1u8..=6, body in proptest::collection::vec(any::<u8>(), 0..300)) {
         let mut frame = vec![PROTOCOL_VERSION, kind];
         frame.extend(body);
         if let Ok(message) = Message::decode(Bytes::from(frame.clone())) {
@@ -82,6 +84,7 @@ fn every_kind_maps_to_its_priority() {
         (MessageKind::Bridge, Priority::Normal),
         (MessageKind::Transactions, Priority::Low),
         (MessageKind::Custom, Priority::Bulk),
+        (MessageKind::Addresses, Priority::Normal),
     ];
     for (kind, priority) in cases {
         assert_eq!(kind.default_priority(), priority);

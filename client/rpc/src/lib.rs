@@ -1,9 +1,9 @@
 //! `detr_*` JSON-RPC methods: inspection of peers, sessions and counters, and bridge messages.
-//! `detr_sendBridgeMessage` is unsafe (refused under `--rpc-methods safe` on a public RPC).
+//! Everything but `detr_stats` is unsafe (refused under `--rpc-methods safe` on a public RPC),
+//! as upstream's `system_peers` is: who a node talks to is not for everyone to see.
 
 use detrp2p::{ConfigInForce, DetrP2pHandle, PeerSummary, ProtocolStats, SessionSummary};
-use etrid_protocol::{limits::MAX_PAYLOAD_SIZE, BridgeMessage, ChainId, Message, MessageKind};
-use futures::StreamExt;
+use etrid_protocol::{limits::MAX_PAYLOAD_SIZE, ChainId, Message};
 use jsonrpsee::{
     core::{async_trait, RpcResult, SubscriptionResult},
     proc_macros::rpc,
@@ -13,7 +13,11 @@ use jsonrpsee::{
 use serde::{Deserialize, Serialize};
 
 /// The chain id FlareChain uses as the source of bridge messages it originates.
-pub const FLARECHAIN_CHAIN_ID: ChainId = 0;
+pub const FLARECHAIN_CHAIN_ID: ChainId = detrp2p::bridge::LOCAL_CHAIN;
+/// Bridge messages waiting for one slow subscriber before it loses them (counted).
+const SUBSCRIPTION_MESSAGES: usize = 256;
+/// Bytes waiting for one slow subscriber.
+const SUBSCRIPTION_BYTES: usize = 16 << 20;
 
 /// `detr_stats`.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -25,6 +29,8 @@ pub struct StatsResponse {
     pub bans: u64,
     /// Bridge messages delivered to subscribers.
     pub bridge_deliveries: u64,
+    /// Blocks pushed over detr and imported.
+    pub blocks_imported: u64,
     /// Network parameters in force (on-chain values within the node's bounds).
     pub config: ConfigInForce,
 }
@@ -33,8 +39,10 @@ pub struct StatsResponse {
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct BridgeSent {
-    /// Message id (hex).
-    pub id: String,
+    /// Source chain (this chain, [`FLARECHAIN_CHAIN_ID`]).
+    pub source_chain: ChainId,
+    /// The nonce: with the source chain, the message's identity.
+    pub nonce: u64,
     /// Peers it was queued for.
     pub peers: usize,
 }
@@ -43,8 +51,6 @@ pub struct BridgeSent {
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "camelCase")]
 pub struct BridgeEvent {
-    /// Message id (hex).
-    pub id: String,
     /// Peer it came from.
     pub from: String,
     /// Source chain.
@@ -61,33 +67,36 @@ pub struct BridgeEvent {
 #[rpc(client, server)]
 pub trait DetrApi {
     /// Peers with open detr streams: id, roles, reputation, sessions, best block, queue depth.
-    #[method(name = "detr_peers")]
-    fn peers(&self) -> RpcResult<Vec<PeerSummary>>;
+    /// Unsafe.
+    #[method(name = "detr_peers", with_extensions)]
+    async fn peers(&self) -> RpcResult<Vec<PeerSummary>>;
 
     /// Counters per protocol, bans, bridge deliveries and the parameters in force.
     #[method(name = "detr_stats")]
     fn stats(&self) -> RpcResult<StatsResponse>;
 
-    /// Every open stream and its AEComms session.
-    #[method(name = "detr_sessions")]
-    fn sessions(&self) -> RpcResult<Vec<SessionSummary>>;
+    /// Every open stream and its AEComms session. Unsafe.
+    #[method(name = "detr_sessions", with_extensions)]
+    async fn sessions(&self) -> RpcResult<Vec<SessionSummary>>;
 
     /// Sends a bridge message (hex payload) to every peer; it is relayed and delivered once per
-    /// node. Refused for a destination the chain does not accept (`DetrP2pApi::bridge_chains`).
-    /// Unsafe.
+    /// node. Refused for a destination the chain does not accept (`DetrP2pApi::bridge_chains`)
+    /// and for a nonce this node already used. Unsafe.
     #[method(name = "detr_sendBridgeMessage", with_extensions)]
-    fn send_bridge_message(
+    async fn send_bridge_message(
         &self,
         destination_chain: ChainId,
         nonce: u64,
         payload: String,
     ) -> RpcResult<BridgeSent>;
 
-    /// Bridge messages received from peers.
+    /// Bridge messages received from peers, each once. A client that reads too slowly loses
+    /// messages (counted in the bridge protocol's `dropped`). Unsafe.
     #[subscription(
         name = "detr_subscribeBridgeMessages" => "detr_bridgeMessage",
         unsubscribe = "detr_unsubscribeBridgeMessages",
-        item = BridgeEvent
+        item = BridgeEvent,
+        with_extensions
     )]
     async fn subscribe_bridge_messages(&self) -> SubscriptionResult;
 }
@@ -123,8 +132,9 @@ pub fn parse_payload(payload: &str) -> Result<Vec<u8>, ErrorObjectOwned> {
 
 #[async_trait]
 impl DetrApiServer for Detr {
-    fn peers(&self) -> RpcResult<Vec<PeerSummary>> {
-        Ok(self.handle.peers())
+    async fn peers(&self, ext: &Extensions) -> RpcResult<Vec<PeerSummary>> {
+        sc_rpc_api::check_if_safe(ext)?;
+        Ok(self.handle.peers().await)
     }
 
     fn stats(&self) -> RpcResult<StatsResponse> {
@@ -132,15 +142,17 @@ impl DetrApiServer for Detr {
             protocols: self.handle.stats(),
             bans: self.handle.bans(),
             bridge_deliveries: self.handle.bridge_deliveries(),
+            blocks_imported: self.handle.blocks_imported(),
             config: self.handle.config(),
         })
     }
 
-    fn sessions(&self) -> RpcResult<Vec<SessionSummary>> {
-        Ok(self.handle.sessions())
+    async fn sessions(&self, ext: &Extensions) -> RpcResult<Vec<SessionSummary>> {
+        sc_rpc_api::check_if_safe(ext)?;
+        Ok(self.handle.sessions().await)
     }
 
-    fn send_bridge_message(
+    async fn send_bridge_message(
         &self,
         ext: &Extensions,
         destination_chain: ChainId,
@@ -149,28 +161,29 @@ impl DetrApiServer for Detr {
     ) -> RpcResult<BridgeSent> {
         sc_rpc_api::check_if_safe(ext)?;
         let payload = parse_payload(&payload)?;
-        let message = Message::Bridge(BridgeMessage {
-            source_chain: FLARECHAIN_CHAIN_ID,
-            destination_chain,
-            nonce,
-            payload,
-        });
-        let (id, peers) =
-            self.handle.broadcast(message).map_err(|e| invalid_params(e.to_string()))?;
-        Ok(BridgeSent { id: format!("0x{}", hex::encode(id)), peers })
+        let peers = self
+            .handle
+            .send_bridge(destination_chain, nonce, payload.into())
+            .await
+            .map_err(|e| invalid_params(e.to_string()))?;
+        Ok(BridgeSent { source_chain: FLARECHAIN_CHAIN_ID, nonce, peers })
     }
 
     async fn subscribe_bridge_messages(
         &self,
         pending: PendingSubscriptionSink,
+        ext: &Extensions,
     ) -> SubscriptionResult {
-        let mut inbound = self.handle.subscribe(MessageKind::Bridge);
+        if let Err(e) = sc_rpc_api::check_if_safe(ext) {
+            pending.reject(ErrorObjectOwned::from(e)).await;
+            return Ok(());
+        }
+        let mut inbound = self.handle.subscribe_bridge(SUBSCRIPTION_MESSAGES, SUBSCRIPTION_BYTES);
         let sink = pending.accept().await?;
-        while let Some((peer, envelope)) = inbound.next().await {
-            let Message::Bridge(bridge) = envelope.message else { continue };
+        while let Some(received) = inbound.next().await {
+            let Message::Bridge(bridge) = &received.message else { continue };
             let event = BridgeEvent {
-                id: format!("0x{}", hex::encode(envelope.id)),
-                from: peer.to_base58(),
+                from: received.peer.to_base58(),
                 source_chain: bridge.source_chain,
                 destination_chain: bridge.destination_chain,
                 nonce: bridge.nonce,

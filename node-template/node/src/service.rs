@@ -160,16 +160,9 @@ pub fn new_full<
 
     let peer_store_handle = net_config.peer_store_handle();
     let genesis_hash = client.block_hash(0).ok().flatten().expect("Genesis block exists; qed");
-    let grandpa_protocol_name =
-        sc_consensus_grandpa::protocol_standard_name(&genesis_hash, &config.chain_spec);
-    let (grandpa_protocol_config, grandpa_notification_service) =
-        sc_consensus_grandpa::grandpa_peers_set_config::<_, N>(
-            grandpa_protocol_name.clone(),
-            metrics.clone(),
-            peer_store_handle,
-        );
-    net_config.add_notification_protocol(grandpa_protocol_config);
 
+    // With the plugin on, GRANDPA's gossip travels over the detr consensus protocol and
+    // `/grandpa/1` is not registered; `--detr-disable` gives the standard protocol back.
     let detr = detr
         .map(|c| {
             let registry = config.prometheus_registry();
@@ -184,6 +177,24 @@ pub fn new_full<
         })
         .transpose()
         .map_err(|e| ServiceError::Other(e.to_string()))?;
+    let grandpa_standard = if detr.is_none() {
+        let name = sc_consensus_grandpa::protocol_standard_name(&genesis_hash, &config.chain_spec);
+        let (grandpa_protocol_config, grandpa_notification_service) =
+            sc_consensus_grandpa::grandpa_peers_set_config::<_, N>(
+                name.clone(),
+                metrics.clone(),
+                peer_store_handle,
+            );
+        net_config.add_notification_protocol(grandpa_protocol_config);
+        Some((name, grandpa_notification_service))
+    } else {
+        None
+    };
+
+    // The import queue also tells the plugin how the blocks pushed over detr fared.
+    let pushed = detrp2p::Pushed::default();
+    let (import_queue, import_results) = detrp2p::TeeImportQueue::new(import_queue, pushed.clone());
+    let import_service = sc_consensus::ImportQueue::service(&import_queue);
 
     let warp_sync = Arc::new(sc_consensus_grandpa::warp_proof::NetworkProvider::new(
         backend.clone(),
@@ -191,12 +202,18 @@ pub fn new_full<
         Vec::default(),
     ));
 
+    // With the plugin on, sc-network's own transactions protocol is given a pool with nothing
+    // to propagate: transactions travel over detr only.
+    let network_pool = Arc::new(match &detr {
+        Some(_) => detrp2p::TxProtocolPool::silent(transaction_pool.clone()),
+        None => detrp2p::TxProtocolPool::standard(transaction_pool.clone()),
+    });
     let (network, system_rpc_tx, tx_handler_controller, sync_service, _bitswap) =
         sc_service::build_network(sc_service::BuildNetworkParams {
             config: &config,
             net_config,
             client: client.clone(),
-            transaction_pool: transaction_pool.clone(),
+            transaction_pool: network_pool,
             spawn_handle: task_manager.spawn_handle(),
             spawn_essential_handle: task_manager.spawn_essential_handle(),
             import_queue,
@@ -208,13 +225,15 @@ pub fn new_full<
         })?;
 
     let detr = detr.map(|prototype| {
-        let (client, pool) = (client.clone(), transaction_pool.clone());
+        let blocks =
+            detrp2p::BlockImport { service: import_service, results: import_results, pushed };
         detrp2p::spawn(
             prototype,
             network.clone(),
-            &*sync_service,
-            client,
-            pool,
+            sync_service.clone(),
+            client.clone(),
+            transaction_pool.clone(),
+            blocks,
             task_manager.spawn_handle(),
         )
     });
@@ -311,6 +330,18 @@ pub fn new_full<
 
     if enable_grandpa {
         let keystore = if role.is_authority() { Some(keystore_container.keystore()) } else { None };
+        let (grandpa_protocol_name, notification_service, grandpa_network) =
+            match (&detr, grandpa_standard) {
+                (Some(detr), _) => (
+                    detr.consensus_protocol(),
+                    detr.consensus_service(),
+                    detr.consensus_network(),
+                ),
+                (None, Some((name, service))) => {
+                    (name, service, detrp2p::consensus::ConsensusNetwork::plain(network))
+                }
+                (None, None) => unreachable!("the standard protocol is registered without detr"),
+            };
         let grandpa_config = sc_consensus_grandpa::Config {
             gossip_duration: Duration::from_millis(333),
             justification_generation_period: GRANDPA_JUSTIFICATION_PERIOD,
@@ -324,9 +355,9 @@ pub fn new_full<
         let grandpa_params = sc_consensus_grandpa::GrandpaParams {
             config: grandpa_config,
             link: grandpa_link,
-            network,
+            network: grandpa_network,
             sync: Arc::new(sync_service),
-            notification_service: grandpa_notification_service,
+            notification_service,
             voting_rule: sc_consensus_grandpa::VotingRulesBuilder::default().build(),
             prometheus_registry,
             shared_voter_state: SharedVoterState::empty(),

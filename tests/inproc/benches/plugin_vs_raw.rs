@@ -17,8 +17,7 @@ use criterion::{BenchmarkId, Criterion, Throughput};
 use detr_bench_report::Row;
 use detr_inproc::{Backend, Peer, PeerBuilder, RawProtocol};
 use detrp2p::{DetrConfig, DetrP2pHandle, DetrProtocol};
-use etrid_protocol::{BridgeMessage, Message, MessageKind};
-use futures::StreamExt;
+use etrid_protocol::{Message, MessageKind};
 use sc_network::{
     service::traits::{NotificationEvent, ValidationResult},
     MessageSink, NotificationService, PeerId, Roles,
@@ -47,15 +46,18 @@ struct Pair {
     /// Receipt times at the receiver, raw path.
     raw_rx: mpsc::UnboundedReceiver<Instant>,
     _peers: (Peer, Peer),
-    nonce: u64,
 }
 
 fn config() -> DetrConfig {
     let max: etrid_p2p_fluent::RateLimit = "1000000 msg/s".parse().expect("a valid rate");
+    let bytes: etrid_p2p_fluent::ByteRate = "4095 MiB/s".parse().expect("a valid rate");
     let mut config = DetrConfig::default();
     config.flow.rate_limit = max;
     config.flow.peer_rate_limit = max;
     config.flow.inbound_rate_limit = max;
+    config.flow.byte_rate_limit = bytes;
+    config.flow.peer_byte_rate_limit = bytes;
+    config.flow.inbound_byte_rate_limit = bytes;
     config
 }
 
@@ -132,7 +134,7 @@ impl Pair {
         })
         .await;
         let (detr_tx, detr_rx) = mpsc::unbounded_channel();
-        let mut inbound = b_detr.subscribe(MessageKind::Bridge);
+        let mut inbound = b_detr.subscribe(MessageKind::Custom, 100_000, 1 << 30);
         tokio::spawn(async move {
             while inbound.next().await.is_some() {
                 if detr_tx.send(Instant::now()).is_err() {
@@ -140,18 +142,12 @@ impl Pair {
                 }
             }
         });
-        Pair { detr: a_detr, to: b_id, raw_sink, detr_rx, raw_rx, _peers: (a, b), nonce: 0 }
+        Pair { detr: a_detr, to: b_id, raw_sink, detr_rx, raw_rx, _peers: (a, b) }
     }
 
     fn send_detr(&mut self, size: usize) {
-        self.nonce += 1;
-        let message = BridgeMessage {
-            source_chain: 1,
-            destination_chain: 2,
-            nonce: self.nonce,
-            payload: vec![0x5a; size],
-        };
-        self.detr.send_message(&self.to, Message::Bridge(message)).expect("queued");
+        let message = Message::Custom(vec![0x5a; size].into());
+        self.detr.send_message(&self.to, message).expect("queued");
     }
 
     async fn send(&mut self, path: Path, size: usize) {

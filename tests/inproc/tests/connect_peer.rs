@@ -7,8 +7,6 @@ use std::time::Duration;
 
 use detr_inproc::{Backend, PeerBuilder};
 use detrp2p::{DetrConfig, DetrP2pHandle, DetrProtocol};
-use etrid_protocol::{BridgeMessage, Message, MessageKind};
-use futures::StreamExt;
 use sc_network::PeerId;
 use sp_core::H256;
 
@@ -18,6 +16,10 @@ async fn wait_until(what: &str, limit: Duration, mut done: impl FnMut() -> bool)
         assert!(start.elapsed() < limit, "{what} within {limit:?}");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+}
+
+async fn no_sessions(handle: &DetrP2pHandle) -> bool {
+    handle.sessions().await.is_empty()
 }
 
 fn all_sessions_with(handle: &DetrP2pHandle, peer: &PeerId) -> bool {
@@ -33,33 +35,38 @@ async fn connect_and_disconnect(backend: Backend) {
     let addr = b.address().await.expect("B listens");
 
     let no_peer = "/ip4/127.0.0.1/tcp/1".parse().expect("a multiaddr");
-    assert!(ha.connect_peer(no_peer).is_err(), "an address without /p2p/<id> is refused");
+    assert!(ha.connect_peer(no_peer).await.is_err(), "an address without /p2p/<id> is refused");
     tokio::time::sleep(Duration::from_secs(2)).await;
-    assert!(ha.sessions().is_empty() && hb.sessions().is_empty(), "nothing connects them yet");
+    assert!(no_sessions(&ha).await && no_sessions(&hb).await, "nothing connects them yet");
 
-    ha.connect_peer(addr.concat()).expect("connect_peer accepts B's address");
+    ha.connect_peer(addr.concat()).await.expect("connect_peer accepts B's address");
     wait_until("sessions on all four protocols, both ways", Duration::from_secs(30), || {
         all_sessions_with(&ha, &b.peer_id) && all_sessions_with(&hb, &a.peer_id)
     })
     .await;
 
-    let mut inbound = hb.subscribe(MessageKind::Bridge);
-    let message =
-        BridgeMessage { source_chain: 1, destination_chain: 2, nonce: 1, payload: vec![1, 2, 3] };
-    let id = ha.send_message(&b.peer_id, Message::Bridge(message)).expect("queued");
-    let (from, envelope) = tokio::time::timeout(Duration::from_secs(10), inbound.next())
+    let mut inbound = hb.subscribe_bridge(16, 1 << 20);
+    let queued = ha.send_bridge(2, 1, vec![1, 2, 3].into()).await.expect("queued");
+    assert_eq!(queued, 1);
+    let received = tokio::time::timeout(Duration::from_secs(10), inbound.next())
         .await
         .expect("the message arrives in time")
         .expect("the subscription is open");
-    assert_eq!((from, envelope.id), (a.peer_id, id));
+    assert_eq!(received.peer, a.peer_id);
+    assert_eq!(
+        ha.send_bridge(2, 1, vec![4].into()).await,
+        Err(detrp2p::SendError::NonceUsed(1)),
+        "one nonce, one message"
+    );
 
     ha.disconnect_peer(&b.peer_id);
-    wait_until("every stream closed on both sides", Duration::from_secs(15), || {
-        ha.sessions().is_empty() && hb.sessions().is_empty()
-    })
-    .await;
+    let start = std::time::Instant::now();
+    while !(no_sessions(&ha).await && no_sessions(&hb).await) {
+        assert!(start.elapsed() < Duration::from_secs(15), "every stream closed on both sides");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
     tokio::time::sleep(Duration::from_secs(3)).await;
-    assert!(ha.sessions().is_empty(), "B's retries are refused: {:?}", ha.sessions());
+    assert!(no_sessions(&ha).await, "B's retries are refused: {:?}", ha.sessions().await);
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -15,10 +15,10 @@ use std::{
 };
 
 use ed25519_dalek::SigningKey;
-use etrid_p2p_stored::{PeerData, PeerSource};
+use etrid_p2p_stored::{PeerCache, PeerData, PeerSource};
 use sc_network::{multiaddr::Multiaddr, PeerId};
 
-use crate::{shared::Shared, LOG_TARGET};
+use crate::{handle::Core, LOG_TARGET};
 
 /// Time between two fetches of the peer list.
 const POLL: Duration = Duration::from_secs(5);
@@ -61,9 +61,9 @@ fn seq_now() -> u64 {
 }
 
 /// Runs for the node's lifetime.
-pub(crate) async fn run(shared: Arc<Shared>, settings: Settings) {
+pub(crate) async fn run(core: Arc<Core>, cache: Option<Arc<PeerCache>>, settings: Settings) {
     let daemon = http::Daemon::new(&settings.url);
-    let local = shared.local_peer.to_bytes();
+    let local = core.local_peer.to_bytes();
     let mut known = HashSet::new();
     let mut reachable: Option<bool> = None;
     let mut registered: Option<Instant> = None;
@@ -74,7 +74,7 @@ pub(crate) async fn run(shared: Arc<Shared>, settings: Settings) {
                 let record = record::encode(
                     &settings.key,
                     &local,
-                    &shared.genesis,
+                    &core.genesis,
                     settings.roles,
                     seq_now(),
                     &settings.addrs,
@@ -82,7 +82,7 @@ pub(crate) async fn run(shared: Arc<Shared>, settings: Settings) {
                 daemon.register(&record).await.map_err(|e| format!("registering: {e}"))?;
                 registered = Some(Instant::now());
             }
-            daemon.peers(&shared.genesis).await.map_err(|e| format!("fetching peers: {e}"))
+            daemon.peers(&core.genesis).await.map_err(|e| format!("fetching peers: {e}"))
         };
         let wait = match round.await {
             Ok(peers) => {
@@ -96,7 +96,7 @@ pub(crate) async fn run(shared: Arc<Shared>, settings: Settings) {
                 }
                 reachable = Some(true);
                 backoff = Duration::from_secs(1);
-                add_peers(&shared, &local, peers, &mut known);
+                add_peers(&core, cache.as_deref(), &local, peers, &mut known);
                 POLL
             }
             Err(e) => {
@@ -122,7 +122,8 @@ pub(crate) async fn run(shared: Arc<Shared>, settings: Settings) {
 
 /// Stores each discovered peer and hands its addresses to sc-network.
 fn add_peers(
-    shared: &Shared,
+    core: &Core,
+    cache: Option<&PeerCache>,
     local: &[u8],
     peers: Vec<http::DiscoveredPeer>,
     known: &mut HashSet<PeerId>,
@@ -137,23 +138,22 @@ fn add_peers(
         if addrs.is_empty() {
             continue;
         }
-        if let Some(network) = shared.network.get() {
-            for addr in &addrs {
-                network.add_known_address(peer, addr.clone());
-            }
+        if core.views.is_banned(&peer) {
+            continue;
         }
-        if let Some(cache) = &shared.peer_cache {
-            let reputation = shared.reputation(&peer);
-            cache.store_peer(
-                &peer.to_base58(),
-                PeerData { addresses: p.addrs.clone(), source: PeerSource::Discovery, reputation },
-            );
+        for addr in &addrs {
+            core.network.add_known_address(peer, addr.clone());
+        }
+        if let Some(cache) = cache {
+            let data =
+                PeerData { addresses: p.addrs.clone(), source: PeerSource::Discovery, reputation: 0 };
+            cache.store_peer(&peer.to_base58(), data);
         }
         if known.insert(peer) {
             log::info!(target: LOG_TARGET, "discovered {peer} at {:?}", p.addrs);
         }
     }
-    shared.stats.set_discovered(known.len() as u64);
+    core.stats.set_discovered(known.len() as u64);
 }
 
 #[cfg(test)]

@@ -1,24 +1,31 @@
 //! A misbehaving DETR P2P peer, for tests against a real node.
 //!
 //! It connects to the node the way any peer does (block announces, then the node opens the detr
-//! bridge stream), completes the AEComms handshake with its own node key like an honest peer,
-//! then attacks the stream: `garbage` (a frame no key opens), `replay` (a valid frame sent
-//! twice) or `flood` (valid frames far above the inbound rate limit). It prints one JSON line per
-//! step and exits 0 once the node has closed the stream and refuses it for `--hold` seconds.
+//! bridge stream), completes the Noise handshake with its own node key like an honest peer,
+//! then attacks the stream:
+//! - `garbage`: a frame no key opens;
+//! - `replay`: a valid frame sent twice;
+//! - `flood`: valid small frames far above the inbound rate limit;
+//! - `big-frames`: valid frames of the largest size the bridge protocol carries, at full rate;
+//! - `handshake-replay`: its own last handshake message, sent again on the established stream;
+//! - `handshake-flood`: fresh handshake first messages, 1000 a second.
+//!
+//! It prints one JSON line per step and exits 0 once the node has closed the stream and
+//! refuses it for `--hold` seconds.
 
 use std::{process::ExitCode, time::Duration};
 
 use clap::Parser;
-use codec::{Decode, Encode};
+use codec::Encode;
 use detr_inproc::{Backend, Peer, PeerBuilder, RawProtocol};
 use detrp2p::{
-    protocols::{FrameTag, StreamHandshake, MAX_NOTIFICATION_SIZE, WIRE_VERSION},
+    protocols::{FrameTag, StreamHandshake, SEAL_AT, WIRE_VERSION},
     DetrProtocol,
 };
 use etrid_aecomms::{
-    Binding, Channel, HandshakeMessage, LocalIdentity, RekeyPolicy, RemoteIdentity,
+    Binding, Handshake, LocalIdentity, Next, RekeyPolicy, RemoteIdentity, Session, HEADER_LEN,
 };
-use etrid_protocol::{Envelope, Message, Protocol};
+use etrid_protocol::{limits::MAX_PAYLOAD_SIZE, Message};
 use sc_network::{
     config::MultiaddrWithPeerId,
     service::traits::{NotificationEvent, ValidationResult},
@@ -30,6 +37,10 @@ use tokio::time::{timeout, Instant};
 
 /// Most frames a flood sends.
 const FLOOD_FRAMES: u64 = 20_000;
+/// Most large frames sent (1 MiB each).
+const BIG_FRAMES: u64 = 2_000;
+/// Most handshakes a handshake flood sends (1000 a second).
+const HANDSHAKE_FLOOD: u64 = 20_000;
 
 /// What the peer does once its session is up.
 #[derive(Clone, Copy, Debug, clap::ValueEnum)]
@@ -40,6 +51,12 @@ enum Attack {
     Replay,
     /// Valid frames as fast as the stream takes them.
     Flood,
+    /// Valid frames of the largest size, as fast as the stream takes them.
+    BigFrames,
+    /// Our last handshake message again, on the established stream.
+    HandshakeReplay,
+    /// Fresh handshakes, 1000 a second.
+    HandshakeFlood,
 }
 
 #[derive(Parser)]
@@ -91,12 +108,16 @@ fn parse_genesis(hex_str: &str) -> Result<[u8; 32], String> {
     bytes.try_into().map_err(|_| "--genesis must be 32 bytes".to_string())
 }
 
-/// The bridge stream to the node and our AEComms side of it.
+/// The bridge stream to the node and our side of its session.
 struct Attacker {
     peer: Peer,
     bridge: Box<dyn NotificationService>,
     node: PeerId,
-    channel: Channel,
+    local: LocalIdentity,
+    binding: Binding,
+    session: Option<Session>,
+    /// Our last handshake message.
+    last_handshake: Vec<u8>,
     nonce: u64,
 }
 
@@ -109,7 +130,7 @@ async fn run(args: Args) -> Result<(), String> {
     let builder = PeerBuilder::new(H256(genesis)).reserved_only().with_raw(RawProtocol {
         name: protocol.clone(),
         handshake,
-        max_size: MAX_NOTIFICATION_SIZE,
+        max_size: DetrProtocol::Bridge.max_notification(),
     });
     let key = builder.key().clone();
     let mut peer = builder.start(args.backend).await?;
@@ -135,14 +156,17 @@ async fn run(args: Args) -> Result<(), String> {
         peer,
         bridge,
         node,
-        channel: Channel::new(local, binding, RekeyPolicy::default()),
+        local,
+        binding,
+        session: None,
+        last_handshake: Vec::new(),
         nonce: 0,
     };
 
     let limit = Duration::from_secs(args.timeout);
     timeout(limit, attacker.session())
         .await
-        .map_err(|_| format!("no AEComms session with the node within {limit:?}"))??;
+        .map_err(|_| format!("no session with the node within {limit:?}"))??;
     emit("session", json!({ "protocol": "bridge" }));
 
     let started = Instant::now();
@@ -165,27 +189,49 @@ async fn run(args: Args) -> Result<(), String> {
     Ok(())
 }
 
+fn handshake_frame(message: &[u8]) -> Vec<u8> {
+    [&[FrameTag::Handshake as u8][..], message].concat()
+}
+
 impl Attacker {
-    /// Accepts the node's stream and answers its AEComms handshake.
+    /// Accepts the node's stream and runs the Noise handshake in our role.
     async fn session(&mut self) -> Result<(), String> {
+        let mut handshake = None;
         loop {
             match self.bridge.next_event().await.ok_or("the network stopped")? {
                 NotificationEvent::ValidateInboundSubstream { result_tx, .. } => {
                     let _ = result_tx.send(ValidationResult::Accept);
                 }
+                NotificationEvent::NotificationStreamOpened { peer, .. } if peer == self.node => {
+                    let (hs, first) =
+                        Handshake::start(&self.local, self.binding.clone(), RekeyPolicy::default());
+                    if let Some(first) = first {
+                        self.last_handshake = first.clone();
+                        self.send(handshake_frame(&first)).await;
+                    }
+                    handshake = Some(hs);
+                }
                 NotificationEvent::NotificationReceived { peer, notification }
                     if peer == self.node
                         && notification.first() == Some(&(FrameTag::Handshake as u8)) =>
                 {
-                    let hello = HandshakeMessage::decode(&mut &notification[1..])
-                        .map_err(|e| format!("the node's handshake does not decode: {e}"))?;
-                    let reply = self
-                        .channel
-                        .on_handshake(&hello, std::time::Instant::now())
-                        .map_err(|e| format!("the node's handshake is refused: {e}"))?
-                        .ok_or("the node's handshake needs no reply")?;
-                    self.send(FrameTag::Handshake.frame(&reply.encode())).await;
-                    return Ok(());
+                    let hs = handshake.take().ok_or("a handshake message before the stream")?;
+                    match hs.read(&notification[1..], &self.local) {
+                        Ok(Next::Wait { handshake: hs, reply }) => {
+                            self.last_handshake = reply.clone();
+                            self.send(handshake_frame(&reply)).await;
+                            handshake = Some(hs);
+                        }
+                        Ok(Next::Done { session, reply }) => {
+                            if let Some(reply) = reply {
+                                self.last_handshake = reply.clone();
+                                self.send(handshake_frame(&reply)).await;
+                            }
+                            self.session = Some(session);
+                            return Ok(());
+                        }
+                        Err(e) => return Err(format!("the node's handshake is refused: {e}")),
+                    }
                 }
                 _ => {}
             }
@@ -196,12 +242,18 @@ impl Attacker {
         self.bridge.send_async_notification(&self.node, frame).await.is_ok()
     }
 
-    /// A sealed frame of a new valid message.
-    fn sealed(&mut self) -> Vec<u8> {
+    /// A sealed frame of a new valid custom message with `payload_len` bytes.
+    fn sealed(&mut self, payload_len: usize) -> Vec<u8> {
         self.nonce += 1;
-        let message = Message::Custom(self.nonce.to_le_bytes().to_vec());
-        let plaintext = Envelope::new(self.nonce, message).serialize().expect("a small envelope");
-        FrameTag::Sealed.frame(&self.channel.seal(&plaintext).expect("an established session"))
+        let mut payload = vec![0u8; payload_len.max(8)];
+        payload[..8].copy_from_slice(&self.nonce.to_le_bytes());
+        let message = Message::Custom(payload.into());
+        let mut frame = vec![FrameTag::Sealed as u8];
+        frame.resize(SEAL_AT + HEADER_LEN, 0);
+        message.encode_to(&mut frame).expect("within the limits");
+        let session = self.session.as_mut().expect("an established session");
+        session.send.seal(&mut frame, SEAL_AT, std::time::Instant::now()).expect("a fresh session");
+        frame
     }
 
     /// Carries out `attack`; returns the frames sent.
@@ -209,25 +261,56 @@ impl Attacker {
         match attack {
             Attack::Garbage => {
                 let noise: Vec<u8> = (0..80).map(|_| rand::random()).collect();
-                u64::from(self.send(FrameTag::Sealed.frame(&noise)).await)
+                let frame = [&[FrameTag::Sealed as u8][..], &noise].concat();
+                u64::from(self.send(frame).await)
             }
             Attack::Replay => {
-                let frame = self.sealed();
+                let frame = self.sealed(8);
                 let first = self.send(frame.clone()).await;
                 u64::from(first) + u64::from(self.send(frame).await)
             }
-            Attack::Flood => {
-                let mut sent = 0;
-                while sent < FLOOD_FRAMES {
-                    let frame = self.sealed();
-                    if !self.send(frame).await {
-                        break;
-                    }
-                    sent += 1;
-                }
-                sent
+            Attack::Flood => self.repeat(FLOOD_FRAMES, None, |a| a.sealed(8)).await,
+            Attack::BigFrames => self.repeat(BIG_FRAMES, None, |a| a.sealed(MAX_PAYLOAD_SIZE)).await,
+            Attack::HandshakeReplay => {
+                let frame = handshake_frame(&self.last_handshake.clone());
+                u64::from(self.send(frame).await)
+            }
+            Attack::HandshakeFlood => {
+                let every = Some(Duration::from_millis(1));
+                self.repeat(HANDSHAKE_FLOOD, every, |a| {
+                    let (_, first) =
+                        Handshake::start(&a.local, a.binding.clone(), RekeyPolicy::default());
+                    // Whatever our role, a message-1-sized handshake: what costs the node most.
+                    let message = first.unwrap_or_else(|| {
+                        (0..32).map(|_| rand::random::<u8>()).collect::<Vec<u8>>()
+                    });
+                    handshake_frame(&message)
+                })
+                .await
             }
         }
+    }
+
+    /// Sends up to `n` frames made by `make`, `every` apart (else as fast as the stream takes
+    /// them), until the stream refuses one; returns how many went.
+    async fn repeat(
+        &mut self,
+        n: u64,
+        every: Option<Duration>,
+        make: impl Fn(&mut Self) -> Vec<u8>,
+    ) -> u64 {
+        let mut sent = 0;
+        while sent < n {
+            let frame = make(self);
+            if !self.send(frame).await {
+                break;
+            }
+            sent += 1;
+            if let Some(every) = every {
+                tokio::time::sleep(every).await;
+            }
+        }
+        sent
     }
 
     /// Waits for the node to close the stream.

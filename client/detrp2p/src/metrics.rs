@@ -1,11 +1,15 @@
 //! Counters of the plugin, kept as atomics (for `detr_stats`) and mirrored to Prometheus
-//! (`substrate_detr_*`) when the node has a registry.
+//! (`substrate_detr_*`) when the node has a registry. Every Prometheus series is resolved once,
+//! at start, from closed label sets: nothing a peer sends can create a series.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use etrid_p2p_dpeers::ReputationChange;
+use etrid_protocol::{ChainId, Priority};
 use serde::{Deserialize, Serialize};
 use substrate_prometheus_endpoint::{
-    register, CounterVec, Gauge, GaugeVec, Opts, PrometheusError, Registry, U64,
+    register, Counter, CounterVec, Gauge, GaugeVec, Histogram, HistogramOpts, HistogramVec, Opts,
+    PrometheusError, Registry, U64,
 };
 
 use crate::protocols::DetrProtocol;
@@ -16,15 +20,15 @@ use detrp2p_runtime_api::NetworkConfig;
 pub enum Event {
     /// A message sealed and sent.
     Sent,
-    /// A message received, opened, decoded and new.
+    /// A message received, opened and decoded.
     Received,
-    /// A message not delivered (queue full, shed, peer gone, over the inbound limit).
+    /// A message not delivered (queue full, shed, peer gone, over a budget, subscriber lag).
     Dropped,
-    /// A message already seen.
+    /// A message already seen (bridge).
     Duplicate,
-    /// An AEComms handshake completed.
+    /// A Noise handshake completed.
     Handshake,
-    /// An AEComms handshake refused.
+    /// A Noise handshake refused.
     HandshakeFailure,
     /// A frame that failed authentication or was replayed.
     DecryptFailure,
@@ -36,6 +40,17 @@ pub enum Event {
 const EVENT_COUNT: usize = Event::DecodeError as usize + 1;
 
 impl Event {
+    const ALL: [Event; EVENT_COUNT] = [
+        Event::Sent,
+        Event::Received,
+        Event::Dropped,
+        Event::Duplicate,
+        Event::Handshake,
+        Event::HandshakeFailure,
+        Event::DecryptFailure,
+        Event::DecodeError,
+    ];
+
     fn label(self) -> &'static str {
         match self {
             Event::Sent => "sent",
@@ -50,6 +65,33 @@ impl Event {
     }
 }
 
+/// The reasons a ban is counted under: the plugin's own, GRANDPA's as one, anything else as
+/// `other`.
+const BAN_REASONS: [ReputationChange; 10] = [
+    ReputationChange::RATE_LIMITED,
+    ReputationChange::REHANDSHAKE,
+    ReputationChange::FLOOD,
+    ReputationChange::BAD_TRANSACTION,
+    ReputationChange::DECODE_ERROR,
+    ReputationChange::UNEXPECTED_MESSAGE,
+    ReputationChange::BAD_BLOCK,
+    ReputationChange::BAD_HANDSHAKE,
+    ReputationChange::BAD_TAG,
+    ReputationChange::REPLAY,
+];
+
+/// The `reason` label of a ban.
+fn ban_label(reason: &str) -> &'static str {
+    if let Some(change) = BAN_REASONS.iter().find(|c| c.reason == reason) {
+        return change.reason;
+    }
+    if reason.starts_with("Grandpa") {
+        "consensus"
+    } else {
+        "other"
+    }
+}
+
 /// Counters of one protocol, as `detr_stats` reports them.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -58,7 +100,7 @@ pub struct ProtocolStats {
     pub protocol: String,
     /// Messages sealed and sent.
     pub sent: u64,
-    /// New messages received.
+    /// Messages received.
     pub received: u64,
     /// Messages not delivered.
     pub dropped: u64,
@@ -66,9 +108,9 @@ pub struct ProtocolStats {
     pub throttled: u64,
     /// Duplicates ignored.
     pub duplicates: u64,
-    /// AEComms handshakes completed.
+    /// Noise handshakes completed.
     pub handshakes: u64,
-    /// AEComms handshakes refused.
+    /// Noise handshakes refused.
     pub handshake_failures: u64,
     /// Frames failing authentication or replayed.
     pub decrypt_failures: u64,
@@ -80,17 +122,48 @@ pub struct ProtocolStats {
     pub queued: u64,
 }
 
+/// Buckets of the queue delay histogram: 100 µs to 10 s.
+const DELAY_BUCKETS: [f64; 15] =
+    [0.0001, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.04, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0];
+
 struct Metrics {
     config: GaugeVec<U64>,
     discovered: Gauge<U64>,
-    events: CounterVec<U64>,
-    sessions: GaugeVec<U64>,
+    events: [[Counter<U64>; EVENT_COUNT]; 4],
+    sessions: [Gauge<U64>; 4],
+    delay: [Histogram; Priority::LEVELS],
     bans: CounterVec<U64>,
     bridge_deliveries: CounterVec<U64>,
+    blocks_imported: Counter<U64>,
 }
 
 impl Metrics {
-    fn register(registry: &Registry) -> Result<Self, PrometheusError> {
+    fn register(r: &Registry) -> Result<Self, PrometheusError> {
+        let events = register(
+            CounterVec::new(
+                Opts::new("substrate_detr_events_total", "DETR P2P message and session events"),
+                &["protocol", "event"],
+            )?,
+            r,
+        )?;
+        let sessions = register(
+            GaugeVec::new(
+                Opts::new("substrate_detr_sessions", "Open AEComms sessions"),
+                &["protocol"],
+            )?,
+            r,
+        )?;
+        let delay = register(
+            HistogramVec::new(
+                HistogramOpts::new(
+                    "substrate_detr_queue_delay_seconds",
+                    "Time a message waits in its peer's queue before it is sealed and sent",
+                )
+                .buckets(DELAY_BUCKETS.to_vec()),
+                &["priority"],
+            )?,
+            r,
+        )?;
         Ok(Self {
             config: register(
                 GaugeVec::new(
@@ -100,45 +173,43 @@ impl Metrics {
                     ),
                     &["param"],
                 )?,
-                registry,
+                r,
             )?,
             discovered: register(
                 Gauge::new(
                     "substrate_detr_discovery_peers",
                     "Peers of this chain found through the discovery daemon",
                 )?,
-                registry,
+                r,
             )?,
-            events: register(
-                CounterVec::new(
-                    Opts::new("substrate_detr_events_total", "DETR P2P message and session events"),
-                    &["protocol", "event"],
-                )?,
-                registry,
-            )?,
-            sessions: register(
-                GaugeVec::new(
-                    Opts::new("substrate_detr_sessions", "Open AEComms sessions"),
-                    &["protocol"],
-                )?,
-                registry,
-            )?,
+            events: DetrProtocol::ALL.map(|p| {
+                Event::ALL.map(|e| events.with_label_values(&[p.as_str(), e.label()]))
+            }),
+            sessions: DetrProtocol::ALL.map(|p| sessions.with_label_values(&[p.as_str()])),
+            delay: Priority::ALL.map(|p| delay.with_label_values(&[&p.index().to_string()])),
             bans: register(
                 CounterVec::new(
                     Opts::new("substrate_detr_bans_total", "Peers banned by DETR P2P"),
                     &["reason"],
                 )?,
-                registry,
+                r,
             )?,
             bridge_deliveries: register(
                 CounterVec::new(
                     Opts::new(
                         "substrate_detr_bridge_deliveries_total",
-                        "Bridge messages delivered to subscribers",
+                        "Bridge messages delivered to subscribers, by accepted source chain",
                     ),
                     &["source_chain"],
                 )?,
-                registry,
+                r,
+            )?,
+            blocks_imported: register(
+                Counter::new(
+                    "substrate_detr_blocks_imported_total",
+                    "Blocks pushed over detr and imported",
+                )?,
+                r,
             )?,
         })
     }
@@ -155,6 +226,7 @@ pub struct Stats {
     protocols: [Counters; 4],
     bans: AtomicU64,
     bridge_deliveries: AtomicU64,
+    blocks_imported: AtomicU64,
     metrics: Option<Metrics>,
 }
 
@@ -165,16 +237,28 @@ impl Stats {
             protocols: Default::default(),
             bans: AtomicU64::new(0),
             bridge_deliveries: AtomicU64::new(0),
+            blocks_imported: AtomicU64::new(0),
             metrics: registry.map(Metrics::register).transpose()?,
         })
     }
 
+    /// Counts `n` events on `protocol`.
+    pub fn count_n(&self, protocol: DetrProtocol, event: Event, n: u64) {
+        self.protocols[protocol as usize].events[event as usize].fetch_add(n, Ordering::Relaxed);
+        if let Some(m) = &self.metrics {
+            m.events[protocol as usize][event as usize].inc_by(n);
+        }
+    }
+
     /// Counts `event` on `protocol`.
     pub fn count(&self, protocol: DetrProtocol, event: Event) {
-        let i = event as usize;
-        self.protocols[protocol as usize].events[i].fetch_add(1, Ordering::Relaxed);
+        self.count_n(protocol, event, 1);
+    }
+
+    /// Records how long a message of `priority` waited in its queue.
+    pub fn queue_delay(&self, priority: Priority, waited: std::time::Duration) {
         if let Some(m) = &self.metrics {
-            m.events.with_label_values(&[protocol.as_str(), event.label()]).inc();
+            m.delay[priority.index()].observe(waited.as_secs_f64());
         }
     }
 
@@ -182,7 +266,7 @@ impl Stats {
     pub fn set_sessions(&self, protocol: DetrProtocol, n: u64) {
         self.protocols[protocol as usize].sessions.store(n, Ordering::Relaxed);
         if let Some(m) = &self.metrics {
-            m.sessions.with_label_values(&[protocol.as_str()]).set(n);
+            m.sessions[protocol as usize].set(n);
         }
     }
 
@@ -220,15 +304,25 @@ impl Stats {
     pub fn banned(&self, reason: &str) {
         self.bans.fetch_add(1, Ordering::Relaxed);
         if let Some(m) = &self.metrics {
-            m.bans.with_label_values(&[reason]).inc();
+            m.bans.with_label_values(&[ban_label(reason)]).inc();
         }
     }
 
-    /// Counts a bridge message handed to subscribers.
-    pub fn bridge_delivered(&self, source_chain: u32) {
+    /// Counts a bridge message handed to subscribers; `accepted` says whether its source chain
+    /// is one the runtime accepts (its label), else it counts as `other`.
+    pub fn bridge_delivered(&self, source_chain: ChainId, accepted: bool) {
         self.bridge_deliveries.fetch_add(1, Ordering::Relaxed);
         if let Some(m) = &self.metrics {
-            m.bridge_deliveries.with_label_values(&[&source_chain.to_string()]).inc();
+            let label = if accepted { source_chain.to_string() } else { "other".into() };
+            m.bridge_deliveries.with_label_values(&[&label]).inc();
+        }
+    }
+
+    /// Counts a block pushed over detr and imported.
+    pub fn block_imported(&self) {
+        self.blocks_imported.fetch_add(1, Ordering::Relaxed);
+        if let Some(m) = &self.metrics {
+            m.blocks_imported.inc();
         }
     }
 
@@ -242,7 +336,12 @@ impl Stats {
         self.bridge_deliveries.load(Ordering::Relaxed)
     }
 
-    /// The counters of `protocol`; `throttled` and `queued` come from its flow controller.
+    /// Blocks pushed over detr and imported so far.
+    pub fn blocks_imported(&self) -> u64 {
+        self.blocks_imported.load(Ordering::Relaxed)
+    }
+
+    /// The counters of `protocol`; `throttled` and `queued` come from the flow controller.
     pub fn protocol(&self, protocol: DetrProtocol, throttled: u64, queued: u64) -> ProtocolStats {
         let c = &self.protocols[protocol as usize];
         let get = |e: Event| c.events[e as usize].load(Ordering::Relaxed);
@@ -260,5 +359,33 @@ impl Stats {
             sessions: c.sessions.load(Ordering::Relaxed),
             queued,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ban_labels_come_from_a_closed_set() {
+        assert_eq!(ban_label("replayed frame"), "replayed frame");
+        assert_eq!(ban_label("Grandpa: Bad signature"), "consensus");
+        assert_eq!(ban_label("anything a peer could make us say"), "other");
+    }
+
+    #[test]
+    fn peer_chosen_source_chains_do_not_create_series() {
+        let registry = Registry::new();
+        let stats = Stats::new(Some(&registry)).unwrap();
+        for chain in 0..1000 {
+            stats.bridge_delivered(chain, false);
+        }
+        stats.bridge_delivered(7, true);
+        let families = registry.gather();
+        let bridge = families
+            .iter()
+            .find(|f| f.get_name() == "substrate_detr_bridge_deliveries_total")
+            .unwrap();
+        assert_eq!(bridge.get_metric().len(), 2, "`other` and the accepted chain 7");
     }
 }

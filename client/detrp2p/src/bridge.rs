@@ -1,0 +1,279 @@
+//! Bridge messages, exactly once per `(source chain, nonce)`: a task that owns one replay window
+//! per source chain (a high-water mark and the last [`WINDOW`] nonces, persisted before anything
+//! is delivered, so that restarts and cache churn do not reopen it), delivers new messages to
+//! subscribers and relays them one hop further while their hop limit allows. Only chains the
+//! runtime accepts may send or receive bridge messages; anything else is neither relayed nor
+//! delivered.
+
+use std::{
+    collections::HashMap,
+    path::{Path, PathBuf},
+    sync::Arc,
+};
+
+use codec::{Decode, Encode};
+use etrid_p2p_dpeers::ReputationChange;
+use etrid_protocol::{limits::DEFAULT_TTL, BridgeMessage, ChainId, Message, MessageKind};
+use tokio::sync::{mpsc, oneshot};
+
+use crate::{
+    delivery::{Delivery, Inbound, Subscription},
+    handle::{DetrP2pHandle, SendError},
+    metrics::Event,
+    protocols::DetrProtocol,
+    LOG_TARGET,
+};
+
+/// The chain id this node's own bridge messages carry as their source.
+pub const LOCAL_CHAIN: ChainId = 0;
+/// Nonces remembered below a source's highest (a message older than that is refused).
+pub const WINDOW: u64 = 4096;
+/// Most source chains with a window (the runtime accepts at most 64 chains; when it does not
+/// restrict them, this bounds what peers can make us remember).
+const MAX_SOURCES: usize = 256;
+/// Inbound bridge messages waiting for the task.
+const INBOX: usize = 1024;
+
+/// One source's replay window: the highest nonce and a bit per nonce of the [`WINDOW`] below.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Encode, Decode)]
+pub struct Window {
+    high: Option<u64>,
+    bits: Vec<u64>,
+}
+
+/// What a window says of a nonce.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Seen {
+    /// Not seen: now it is.
+    New,
+    /// Seen before.
+    Duplicate,
+    /// Below the window: cannot be told apart from a replay, refused.
+    TooOld,
+}
+
+impl Window {
+    fn bit(&mut self, nonce: u64) -> (&mut u64, u64) {
+        if self.bits.len() != (WINDOW / 64) as usize {
+            self.bits = vec![0; (WINDOW / 64) as usize];
+        }
+        let i = (nonce % WINDOW) as usize;
+        (&mut self.bits[i / 64], 1 << (i % 64))
+    }
+
+    /// Checks `nonce` and marks it seen if it is new.
+    pub fn check(&mut self, nonce: u64) -> Seen {
+        let Some(high) = self.high else {
+            self.high = Some(nonce);
+            let (word, mask) = self.bit(nonce);
+            *word |= mask;
+            return Seen::New;
+        };
+        if nonce > high {
+            // Clear the bits of the nonces the window slides past.
+            let step = (nonce - high).min(WINDOW);
+            for n in 1..=step {
+                let (word, mask) = self.bit(high + n);
+                *word &= !mask;
+            }
+            self.high = Some(nonce);
+        } else if high - nonce >= WINDOW {
+            return Seen::TooOld;
+        }
+        let (word, mask) = self.bit(nonce);
+        if *word & mask != 0 {
+            return Seen::Duplicate;
+        }
+        *word |= mask;
+        Seen::New
+    }
+}
+
+/// The windows of every source, kept in a file.
+struct Windows {
+    path: Option<PathBuf>,
+    windows: HashMap<ChainId, Window>,
+}
+
+impl Windows {
+    fn load(dir: Option<&Path>) -> Self {
+        let path = dir.map(|d| d.join("detr").join("bridge.bin"));
+        let windows = match path.as_ref().map(std::fs::read) {
+            Some(Ok(bytes)) => match Vec::<(ChainId, Window)>::decode(&mut &bytes[..]) {
+                Ok(list) => list.into_iter().take(MAX_SOURCES).collect(),
+                Err(e) => {
+                    log::warn!(target: LOG_TARGET, "bridge windows unreadable ({e}): starting empty");
+                    HashMap::new()
+                }
+            },
+            _ => HashMap::new(),
+        };
+        Self { path, windows }
+    }
+
+    /// Checks (and marks) `(source, nonce)`; a new one is written to disk before it counts.
+    fn check(&mut self, source: ChainId, nonce: u64) -> Option<Seen> {
+        if !self.windows.contains_key(&source) && self.windows.len() >= MAX_SOURCES {
+            return None;
+        }
+        let seen = self.windows.entry(source).or_default().check(nonce);
+        if seen == Seen::New {
+            self.save();
+        }
+        Some(seen)
+    }
+
+    fn save(&self) {
+        let Some(path) = &self.path else { return };
+        let list: Vec<_> = self.windows.iter().map(|(c, w)| (*c, w.clone())).collect();
+        let write = || -> std::io::Result<()> {
+            let dir = path.parent().expect("a file in a directory");
+            std::fs::create_dir_all(dir)?;
+            let tmp = path.with_extension("tmp");
+            let file = std::fs::File::create(&tmp)?;
+            std::io::Write::write_all(&mut &file, &list.encode())?;
+            file.sync_all()?;
+            std::fs::rename(&tmp, path)
+        };
+        if let Err(e) = write() {
+            log::warn!(target: LOG_TARGET, "saving the bridge windows failed: {e}");
+        }
+    }
+}
+
+enum Cmd {
+    Local(BridgeMessage, oneshot::Sender<Result<usize, SendError>>),
+}
+
+/// Local sends to the bridge task.
+#[derive(Clone)]
+pub(crate) struct BridgeTx(mpsc::Sender<Cmd>);
+
+impl BridgeTx {
+    pub async fn send_local(&self, message: BridgeMessage) -> Result<usize, SendError> {
+        let (reply, rx) = oneshot::channel();
+        self.0.send(Cmd::Local(message, reply)).await.map_err(|_| SendError::Stopped)?;
+        rx.await.map_err(|_| SendError::Stopped)?
+    }
+}
+
+/// The bridge task's receiving ends.
+pub(crate) struct BridgeRx {
+    local: mpsc::Receiver<Cmd>,
+    dir: Option<PathBuf>,
+    /// Delivered messages, for `detr_subscribeBridgeMessages`.
+    pub delivered: Arc<Delivery>,
+}
+
+pub(crate) fn channel(dir: Option<&Path>) -> (BridgeTx, BridgeRx) {
+    let (tx, rx) = mpsc::channel(64);
+    let delivered = Arc::new(Delivery::default());
+    (BridgeTx(tx), BridgeRx { local: rx, dir: dir.map(Path::to_path_buf), delivered })
+}
+
+/// Runs for the node's lifetime.
+pub(crate) async fn run(handle: DetrP2pHandle, rx: BridgeRx) {
+    let BridgeRx { mut local, dir, delivered } = rx;
+    let mut windows = Windows::load(dir.as_deref());
+    let mut inbound = handle.subscribe(MessageKind::Bridge, INBOX, 64 << 20);
+    loop {
+        tokio::select! {
+            Some(Cmd::Local(message, reply)) = local.recv() => {
+                let sent = match windows.check(message.source_chain, message.nonce) {
+                    Some(Seen::New) => Ok(handle.relay(&Message::Bridge(message), None)),
+                    _ => Err(SendError::NonceUsed(message.nonce)),
+                };
+                let _ = reply.send(sent);
+            }
+            Some(received) = inbound.next() => on_inbound(&handle, &mut windows, &delivered, &received),
+            else => break,
+        }
+    }
+}
+
+fn on_inbound(
+    handle: &DetrP2pHandle,
+    windows: &mut Windows,
+    delivered: &Delivery,
+    received: &Inbound,
+) {
+    let Message::Bridge(message) = &received.message else { return };
+    let stats = &handle.core.stats;
+    let settings = &handle.core.settings;
+    let accepted = |c: ChainId| c == LOCAL_CHAIN || settings.accepts_chain(c);
+    if !accepted(message.destination_chain) || !accepted(message.source_chain) {
+        // Perhaps a peer that read another finalized block's chain list: dropped, not blamed.
+        stats.count(DetrProtocol::Bridge, Event::Dropped);
+        return;
+    }
+    if message.ttl == 0 || message.ttl > DEFAULT_TTL {
+        handle.report_peer(received.peer, ReputationChange::UNEXPECTED_MESSAGE);
+        return;
+    }
+    match windows.check(message.source_chain, message.nonce) {
+        Some(Seen::New) => {}
+        Some(Seen::Duplicate | Seen::TooOld) => {
+            stats.count(DetrProtocol::Bridge, Event::Duplicate);
+            return;
+        }
+        None => {
+            stats.count(DetrProtocol::Bridge, Event::Dropped);
+            return;
+        }
+    }
+    let restricted = settings.bridge_chains().is_some();
+    stats.bridge_delivered(message.source_chain, restricted);
+    let lost = delivered.deliver(Inbound { peer: received.peer, message: received.message.clone() });
+    stats.count_n(DetrProtocol::Bridge, Event::Dropped, lost);
+    if let Some(next) = message.relayed() {
+        handle.relay(&Message::Bridge(next), Some(received.peer));
+    }
+}
+
+/// Delivered bridge messages, at most `max_messages` and `max_bytes` waiting.
+pub(crate) fn subscribe(delivered: &Delivery, max_messages: usize, max_bytes: usize) -> Subscription {
+    delivered.subscribe(MessageKind::Bridge, max_messages, max_bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_window_accepts_each_nonce_once_and_refuses_what_it_slid_past() {
+        let mut w = Window::default();
+        assert_eq!(w.check(10), Seen::New);
+        assert_eq!(w.check(10), Seen::Duplicate);
+        assert_eq!(w.check(5), Seen::New, "reordered within the window");
+        assert_eq!(w.check(5), Seen::Duplicate);
+        assert_eq!(w.check(10 + WINDOW), Seen::New);
+        assert_eq!(w.check(10), Seen::TooOld);
+        assert_eq!(w.check(11), Seen::New, "just inside the window");
+        assert_eq!(w.check(u64::MAX), Seen::New);
+        assert_eq!(w.check(u64::MAX - WINDOW + 1), Seen::New);
+    }
+
+    #[test]
+    fn a_message_replayed_after_100_000_others_is_still_refused() {
+        let mut w = Window::default();
+        assert_eq!(w.check(7), Seen::New);
+        for n in 1_000_000..1_100_000 {
+            w.check(n);
+        }
+        assert_ne!(w.check(7), Seen::New);
+    }
+
+    #[test]
+    fn windows_survive_a_restart_and_sources_are_bounded() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut windows = Windows::load(Some(dir.path()));
+        assert_eq!(windows.check(7, 42), Some(Seen::New));
+        let mut again = Windows::load(Some(dir.path()));
+        assert_eq!(again.check(7, 42), Some(Seen::Duplicate));
+        for source in 0..MAX_SOURCES as u32 + 10 {
+            windows.check(1000 + source, 1);
+        }
+        assert_eq!(windows.windows.len(), MAX_SOURCES);
+        assert_eq!(windows.check(99_999, 1), None);
+    }
+}

@@ -1,0 +1,133 @@
+//! The network GRANDPA's gossip engine is given: sc-network's service, except that with the
+//! plugin on reputation changes also reach the plugin's peer registry. GRANDPA's protocol name
+//! is then the detr consensus protocol's, so the gossip engine reserves its peers on that
+//! protocol.
+
+use std::{collections::HashSet, pin::Pin, sync::Arc};
+
+use futures::Stream;
+use sc_network::{
+    config::MultiaddrWithPeerId,
+    event::Event,
+    service::traits::{NetworkEventStream, NetworkPeers, NetworkService},
+    types::ProtocolName,
+    Multiaddr, ObservedRole, PeerId, ReputationChange,
+};
+
+use crate::peers::PeersTx;
+
+/// GRANDPA's costs are scaled for sc-network's range: in the registry a change counts a tenth
+/// (`Grandpa: Invalid commit`, -5000, bans; `Past message`, -50, is a light strike). Benefits
+/// are not counted: reputation cannot be farmed with gossip.
+const SCALE: i32 = 10;
+
+/// sc-network for GRANDPA, with reputation changes copied to the registry when the plugin is on.
+#[derive(Clone)]
+pub struct ConsensusNetwork {
+    network: Arc<dyn NetworkService>,
+    peers: Option<PeersTx>,
+}
+
+impl ConsensusNetwork {
+    pub(crate) fn new(network: Arc<dyn NetworkService>, peers: PeersTx) -> Self {
+        Self { network, peers: Some(peers) }
+    }
+
+    /// sc-network as it is (the plugin is off).
+    pub fn plain(network: Arc<dyn NetworkService>) -> Self {
+        Self { network, peers: None }
+    }
+}
+
+#[async_trait::async_trait]
+impl NetworkPeers for ConsensusNetwork {
+    fn set_authorized_peers(&self, peers: HashSet<PeerId>) {
+        self.network.set_authorized_peers(peers)
+    }
+
+    fn set_authorized_only(&self, reserved_only: bool) {
+        self.network.set_authorized_only(reserved_only)
+    }
+
+    fn add_known_address(&self, peer_id: PeerId, addr: Multiaddr) {
+        self.network.add_known_address(peer_id, addr)
+    }
+
+    fn report_peer(&self, peer_id: PeerId, change: ReputationChange) {
+        self.network.report_peer(peer_id, change);
+        let Some(peers) = &self.peers else { return };
+        if change.value < 0 {
+            let scaled = etrid_p2p_dpeers::ReputationChange {
+                value: (change.value / SCALE).min(-1),
+                reason: change.reason,
+            };
+            peers.report_local(peer_id, scaled);
+        }
+    }
+
+    fn peer_reputation(&self, peer_id: &PeerId) -> i32 {
+        self.network.peer_reputation(peer_id)
+    }
+
+    fn disconnect_peer(&self, peer_id: PeerId, protocol: ProtocolName) {
+        self.network.disconnect_peer(peer_id, protocol)
+    }
+
+    fn accept_unreserved_peers(&self) {
+        self.network.accept_unreserved_peers()
+    }
+
+    fn deny_unreserved_peers(&self) {
+        self.network.deny_unreserved_peers()
+    }
+
+    fn add_reserved_peer(&self, peer: MultiaddrWithPeerId) -> Result<(), String> {
+        self.network.add_reserved_peer(peer)
+    }
+
+    fn remove_reserved_peer(&self, peer_id: PeerId) {
+        self.network.remove_reserved_peer(peer_id)
+    }
+
+    fn set_reserved_peers(
+        &self,
+        protocol: ProtocolName,
+        peers: HashSet<Multiaddr>,
+    ) -> Result<(), String> {
+        self.network.set_reserved_peers(protocol, peers)
+    }
+
+    fn add_peers_to_reserved_set(
+        &self,
+        protocol: ProtocolName,
+        peers: HashSet<Multiaddr>,
+    ) -> Result<(), String> {
+        self.network.add_peers_to_reserved_set(protocol, peers)
+    }
+
+    fn remove_peers_from_reserved_set(
+        &self,
+        protocol: ProtocolName,
+        peers: Vec<PeerId>,
+    ) -> Result<(), String> {
+        self.network.remove_peers_from_reserved_set(protocol, peers)
+    }
+
+    fn sync_num_connected(&self) -> usize {
+        self.network.sync_num_connected()
+    }
+
+    fn peer_role(&self, peer_id: PeerId, handshake: Vec<u8>) -> Option<ObservedRole> {
+        self.network.peer_role(peer_id, handshake)
+    }
+
+    async fn reserved_peers(&self) -> Result<Vec<PeerId>, ()> {
+        self.network.reserved_peers().await
+    }
+}
+
+impl NetworkEventStream for ConsensusNetwork {
+    fn event_stream(&self, name: &'static str) -> Pin<Box<dyn Stream<Item = Event> + Send>> {
+        self.network.event_stream(name)
+    }
+}

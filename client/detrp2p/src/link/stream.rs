@@ -1,0 +1,262 @@
+//! One task per stream: it runs the stream's Noise handshake, then owns the session's receive
+//! half. Frames come from the protocol's worker (already within the peer's inbound budget);
+//! the task opens each in place, decodes it without copying, and hands it to its consumer.
+//! Every failure is a named reputation change; those that prove malice are fatal.
+
+use std::{
+    sync::Arc,
+    time::{Duration, Instant},
+};
+
+use bytes::Bytes;
+use etrid_aecomms::{AeError, Binding, Handshake, LocalIdentity, Next, RecvHalf, RekeyPolicy, Role};
+use etrid_p2p_dpeers::ReputationChange;
+use etrid_protocol::Message;
+use sc_network::PeerId;
+use tokio::sync::mpsc;
+
+use crate::{
+    consensus::events::ConsensusEvents,
+    delivery::{Delivery, Inbound},
+    link::{LinkCmd, LinkStatus},
+    metrics::{Event, Stats},
+    peers::PeersTx,
+    protocols::{DetrProtocol, FrameTag, SEAL_AT},
+    worker::{Frame, StreamId},
+    LOG_TARGET,
+};
+
+/// New handshakes a peer may start on an established stream per minute before each costs it
+/// reputation (an honest peer restarts its side rarely).
+const REHANDSHAKES_PER_MINUTE: usize = 3;
+
+/// Everything a stream task needs.
+pub(crate) struct StreamTask {
+    pub peer: PeerId,
+    pub protocol: DetrProtocol,
+    pub id: StreamId,
+    pub roles: u8,
+    pub inbound: bool,
+    pub local: Arc<LocalIdentity>,
+    pub binding: Binding,
+    pub policy: RekeyPolicy,
+    pub handshake_timeout: Duration,
+    pub link: mpsc::UnboundedSender<LinkCmd>,
+    pub peers: PeersTx,
+    pub delivery: Arc<Delivery>,
+    pub stats: Arc<Stats>,
+    pub status: Arc<LinkStatus>,
+    pub consensus: Arc<ConsensusEvents>,
+}
+
+enum State {
+    Handshaking(Handshake),
+    Established(RecvHalf),
+    /// Established, with a new handshake under way (the peer restarted its side).
+    Renewing(RecvHalf, Handshake),
+}
+
+impl StreamTask {
+    fn report(&self, change: ReputationChange) {
+        self.peers.report(self.peer, change);
+    }
+
+    fn send_handshake(&self, message: Vec<u8>) {
+        let mut frame = Vec::with_capacity(1 + message.len());
+        frame.push(FrameTag::Handshake as u8);
+        frame.extend_from_slice(&message);
+        let _ = self.link.send(LinkCmd::Handshake { protocol: self.protocol, id: self.id, frame });
+    }
+
+    fn start_handshake(&self) -> Handshake {
+        let (handshake, first) = Handshake::start(&self.local, self.binding.clone(), self.policy);
+        if let Some(message) = first {
+            self.send_handshake(message);
+        }
+        handshake
+    }
+
+    /// Runs until the stream closes (the worker drops its end of `frames`) or fails.
+    pub async fn run(self, mut frames: mpsc::Receiver<Frame>) {
+        let mut state = Some(State::Handshaking(self.start_handshake()));
+        let deadline = tokio::time::sleep(self.handshake_timeout);
+        tokio::pin!(deadline);
+        let mut rehandshakes: Vec<Instant> = Vec::new();
+        let mut up = false;
+        loop {
+            let handshaking = matches!(state, Some(State::Handshaking(_)));
+            let frame = tokio::select! {
+                frame = frames.recv() => frame,
+                () = &mut deadline, if handshaking => {
+                    // Still open (the worker holds `frames`): the peer did not answer in time.
+                    log::debug!(target: LOG_TARGET, "{} did not complete the {} handshake in time", self.peer, self.protocol.as_str());
+                    self.stats.count(self.protocol, Event::HandshakeFailure);
+                    self.report(ReputationChange::BAD_HANDSHAKE);
+                    break;
+                }
+            };
+            let Some(frame) = frame else { break };
+            let mut bytes = frame.into_bytes();
+            let Some((&tag, _)) = bytes.split_first() else {
+                self.decode_error();
+                continue;
+            };
+            state = match (tag, state.take().expect("state is restored every round")) {
+                (t, State::Handshaking(hs)) if t == FrameTag::Handshake as u8 => {
+                    match self.handshake(hs, &bytes[1..]) {
+                        Ok(Ok(recv)) => {
+                            up = true;
+                            State::Established(recv)
+                        }
+                        Ok(Err(hs)) => State::Handshaking(hs),
+                        Err(()) => break,
+                    }
+                }
+                (t, State::Established(recv)) if t == FrameTag::Handshake as u8 => {
+                    self.renew(&mut rehandshakes, recv, &bytes[1..])
+                }
+                (t, State::Renewing(old, hs)) if t == FrameTag::Handshake as u8 => {
+                    match self.handshake(hs, &bytes[1..]) {
+                        Ok(Ok(recv)) => State::Established(recv),
+                        Ok(Err(hs)) => State::Renewing(old, hs),
+                        Err(()) => break,
+                    }
+                }
+                (t, State::Established(mut recv)) if t == FrameTag::Sealed as u8 => {
+                    if self.open(&mut recv, &mut bytes).is_err() {
+                        break;
+                    }
+                    State::Established(recv)
+                }
+                (t, State::Renewing(mut recv, hs)) if t == FrameTag::Sealed as u8 => {
+                    if self.open(&mut recv, &mut bytes).is_err() {
+                        break;
+                    }
+                    State::Renewing(recv, hs)
+                }
+                (_, other) => {
+                    // Data before the session, or an unknown tag.
+                    self.decode_error();
+                    other
+                }
+            };
+        }
+        if up {
+            self.consensus.closed(self.peer, self.id);
+            self.peers.session_down(self.peer, self.protocol, self.id);
+        }
+    }
+
+    fn decode_error(&self) {
+        self.stats.count(self.protocol, Event::DecodeError);
+        self.report(ReputationChange::DECODE_ERROR);
+    }
+
+    /// Feeds a handshake message. `Ok(Ok(recv))`: the session is up; `Ok(Err(hs))`: more to
+    /// come; `Err(())`: it failed (reported).
+    fn handshake(&self, hs: Handshake, message: &[u8]) -> Result<Result<RecvHalf, Handshake>, ()> {
+        match hs.read(message, &self.local) {
+            Ok(Next::Wait { handshake, reply }) => {
+                self.send_handshake(reply);
+                Ok(Err(handshake))
+            }
+            Ok(Next::Done { session, reply }) => {
+                if let Some(reply) = reply {
+                    self.send_handshake(reply);
+                }
+                let (send, recv) = (session.send, session.recv);
+                let id = self.id;
+                let _ = self.link.send(LinkCmd::SessionUp { protocol: self.protocol, id, send });
+                self.stats.count(self.protocol, Event::Handshake);
+                self.status.set_recv_epoch(self.protocol as usize, 0);
+                self.peers.session_up(self.peer, self.protocol, self.id);
+                if self.protocol == DetrProtocol::Consensus {
+                    self.consensus.opened(self.peer, self.id, self.roles, self.inbound);
+                }
+                log::debug!(target: LOG_TARGET, "{} session up with {}", self.protocol.as_str(), self.peer);
+                Ok(Ok(recv))
+            }
+            Err(e) => {
+                log::debug!(target: LOG_TARGET, "bad {} handshake from {}: {e}", self.protocol.as_str(), self.peer);
+                self.stats.count(self.protocol, Event::HandshakeFailure);
+                self.report(ReputationChange::BAD_HANDSHAKE);
+                Err(())
+            }
+        }
+    }
+
+    /// A handshake message on an established stream: the peer restarted its side. As
+    /// responder we answer a new message 1 and keep the old session until the new one is up;
+    /// anything else is ignored. Beyond a few a minute each costs reputation.
+    fn renew(&self, recent: &mut Vec<Instant>, recv: RecvHalf, message: &[u8]) -> State {
+        let now = Instant::now();
+        recent.retain(|t| now.duration_since(*t) < Duration::from_secs(60));
+        recent.push(now);
+        if recent.len() > REHANDSHAKES_PER_MINUTE {
+            self.report(ReputationChange::REHANDSHAKE);
+        }
+        if self.binding.role(&self.local) != Role::Responder {
+            return State::Established(recv);
+        }
+        let (hs, _) = Handshake::start(&self.local, self.binding.clone(), self.policy);
+        match self.handshake(hs, message) {
+            Ok(Err(hs)) => State::Renewing(recv, hs),
+            _ => State::Established(recv),
+        }
+    }
+
+    /// Opens a sealed frame in place, decodes it and hands it on. `Err` when the frame proves
+    /// malice (the peer is banned and the stream goes).
+    fn open(&self, recv: &mut RecvHalf, notification: &mut bytes::BytesMut) -> Result<(), ()> {
+        let range = match recv.open(&mut notification[SEAL_AT..]) {
+            Ok(range) => range,
+            Err(e) => {
+                log::debug!(target: LOG_TARGET, "frame from {} refused: {e}", self.peer);
+                let change = match e {
+                    AeError::FrameTooShort(_) => {
+                        self.decode_error();
+                        return Ok(());
+                    }
+                    AeError::Replay { .. } => ReputationChange::REPLAY,
+                    _ => ReputationChange::BAD_TAG,
+                };
+                self.stats.count(self.protocol, Event::DecryptFailure);
+                self.report(change);
+                return Err(());
+            }
+        };
+        self.status.set_recv_epoch(self.protocol as usize, recv.epoch());
+        let frame: Bytes = std::mem::take(notification).freeze();
+        let plaintext = frame.slice(SEAL_AT + range.start..SEAL_AT + range.end);
+        let message = match Message::decode(plaintext) {
+            Ok(m) if self.protocol.carries(m.kind()) => m,
+            Ok(_) => {
+                self.stats.count(self.protocol, Event::DecodeError);
+                self.report(ReputationChange::UNEXPECTED_MESSAGE);
+                return Ok(());
+            }
+            Err(e) => {
+                log::debug!(target: LOG_TARGET, "undecodable message from {}: {e}", self.peer);
+                self.decode_error();
+                return Ok(());
+            }
+        };
+        self.stats.count(self.protocol, Event::Received);
+        self.dispatch(message);
+        Ok(())
+    }
+
+    fn dispatch(&self, message: Message) {
+        let delivered = match message {
+            Message::Consensus(c) => self.consensus.received(self.peer, self.id, c.payload.to_vec()),
+            Message::Addresses(a) => {
+                self.peers.addresses(self.peer, a.addresses);
+                true
+            }
+            message => self.delivery.deliver(Inbound { peer: self.peer, message }) == 0,
+        };
+        if !delivered {
+            self.stats.count(self.protocol, Event::Dropped);
+        }
+    }
+}
