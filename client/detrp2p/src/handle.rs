@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use detrp2p_runtime_api::{ChainId, NetworkConfig};
-use etrid_p2p_fluent::{FlowError, InboundLimiter};
+use etrid_p2p_fluent::FlowError;
 use etrid_protocol::{BridgeMessage, Message, MessageKind};
 use sc_network::{multiaddr::Multiaddr, service::traits::NetworkService, PeerId};
 use serde::{Deserialize, Serialize};
@@ -81,7 +81,6 @@ pub(crate) struct Core {
     pub stats: Arc<Stats>,
     pub settings: Arc<Settings>,
     pub delivery: Arc<Delivery>,
-    pub inbound: Arc<InboundLimiter<PeerId>>,
     pub consensus: Arc<ConsensusEvents>,
     pub bridge: BridgeTx,
     /// Bridge messages delivered once (the bridge task's output).
@@ -275,7 +274,11 @@ impl DetrP2pHandle {
 
     /// The network GRANDPA's gossip engine is given.
     pub fn consensus_network(&self) -> ConsensusNetwork {
-        ConsensusNetwork::new(self.core.network.clone(), self.core.peers.clone())
+        ConsensusNetwork::new(
+            self.core.network.clone(),
+            self.core.peers.clone(),
+            DetrProtocol::Consensus.name(&self.core.genesis),
+        )
     }
 
     /// The name of the detr consensus protocol (GRANDPA's protocol name with the plugin on).

@@ -197,7 +197,6 @@ impl DetrP2pPrototype {
             stats: self.stats.clone(),
             settings: Arc::new(settings::Settings::new(self.config.clone())),
             delivery: Default::default(),
-            inbound: inbound.clone(),
             consensus: Default::default(),
             bridge: bridge_tx,
             bridge_delivered: bridge_rx.delivered.clone(),

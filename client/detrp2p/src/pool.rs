@@ -34,7 +34,11 @@ type Ready<P> = Box<
 >;
 
 #[async_trait::async_trait]
-impl<P: TransactionPool> TransactionPool for TxProtocolPool<P> {
+impl<P> TransactionPool for TxProtocolPool<P>
+where
+    P: TransactionPool,
+    P::InPoolTransaction: 'static,
+{
     type Block = P::Block;
     type Hash = P::Hash;
     type InPoolTransaction = P::InPoolTransaction;

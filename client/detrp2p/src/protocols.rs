@@ -135,6 +135,9 @@ pub enum FrameTag {
     Handshake = 0,
     /// An AEComms-sealed message.
     Sealed = 1,
+    /// "I hold no session on this stream": sent by a responder when its stream opens, so that
+    /// an initiator still holding a session (it did not see this side restart) starts over.
+    Restart = 2,
 }
 
 /// Where a sealed frame's AEComms header starts in a notification (after the tag).

@@ -12,7 +12,6 @@ use std::{
     },
 };
 
-use bytes::BytesMut;
 use etrid_p2p_dpeers::ReputationChange;
 use etrid_p2p_fluent::{InboundLimiter, InboundVerdict};
 use futures::{FutureExt, Stream as FutStream, StreamExt};
@@ -52,9 +51,8 @@ pub(crate) struct Frame {
 
 impl Frame {
     /// The frame's bytes (no copy).
-    pub fn into_bytes(mut self) -> BytesMut {
-        let data = std::mem::take(&mut self.data);
-        BytesMut::from(data)
+    pub fn into_vec(mut self) -> Vec<u8> {
+        std::mem::take(&mut self.data)
     }
 }
 
@@ -183,6 +181,7 @@ impl Worker {
                 }
             }
             NotificationEvent::NotificationStreamClosed { peer } => {
+                log::debug!(target: LOG_TARGET, "{} stream closed with {peer}", self.protocol.as_str());
                 if let Some(route) = routes.remove(&peer) {
                     self.peers.stream_closed(peer, self.protocol, route.id);
                 }
@@ -194,7 +193,10 @@ impl Worker {
     }
 
     fn route(&self, routes: &mut HashMap<PeerId, Route>, peer: PeerId, notification: Vec<u8>) {
-        let Some(route) = routes.get(&peer) else { return };
+        let Some(route) = routes.get(&peer) else {
+            log::debug!(target: LOG_TARGET, "{} frame from {peer} without a stream", self.protocol.as_str());
+            return;
+        };
         let len = notification.len();
         match self.inbound.check(&peer, len) {
             InboundVerdict::Allow => {}

@@ -268,6 +268,7 @@ pub fn new_full<
     let rpc_extensions_builder = {
         let client = client.clone();
         let pool = transaction_pool.clone();
+        let detr = detr.clone();
         Box::new(move |_| {
             let deps = crate::rpc::FullDeps {
                 client: client.clone(),

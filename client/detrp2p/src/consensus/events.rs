@@ -4,7 +4,8 @@
 //! `NotificationStreamClosed`. A stream replaced by a newer one is closed first; anything from
 //! a replaced stream is dropped. Messages are bounded in count and bytes (a GRANDPA that lags
 //! loses messages, counted, as gossip does); opens and closes are never dropped and are bounded
-//! by the peers themselves.
+//! by the peers themselves. Sessions that came up before GRANDPA took the service are announced
+//! to it when it does.
 
 use std::collections::{HashMap, VecDeque};
 
@@ -27,9 +28,20 @@ struct Queue {
     events: VecDeque<NotificationEvent>,
     messages: usize,
     bytes: usize,
-    open: HashMap<PeerId, StreamId>,
+    /// Open sessions: stream, roles, whether the stream is inbound.
+    open: HashMap<PeerId, (StreamId, u8, bool)>,
     /// Set once GRANDPA took the service: before that nothing is queued.
     consumer: bool,
+}
+
+fn opened_event(peer: PeerId, roles: u8, inbound: bool) -> NotificationEvent {
+    let direction = if inbound { Direction::Inbound } else { Direction::Outbound };
+    NotificationEvent::NotificationStreamOpened {
+        peer,
+        direction,
+        handshake: vec![roles],
+        negotiated_fallback: None,
+    }
 }
 
 /// GRANDPA's event queue.
@@ -40,27 +52,29 @@ pub(crate) struct ConsensusEvents {
 }
 
 impl ConsensusEvents {
-    /// Starts queueing (GRANDPA took the service).
+    /// Starts queueing (GRANDPA took the service): the sessions already up are opened first.
     pub fn start(&self) {
-        self.queue.lock().consumer = true;
+        let mut q = self.queue.lock();
+        q.consumer = true;
+        let open: Vec<_> = q.open.iter().map(|(p, (_, roles, inbound))| (*p, *roles, *inbound)).collect();
+        for (peer, roles, inbound) in open {
+            q.events.push_back(opened_event(peer, roles, inbound));
+        }
+        drop(q);
+        self.ready.notify_one();
     }
 
     /// The session `stream` with `peer` is up.
     pub fn opened(&self, peer: PeerId, stream: StreamId, roles: u8, inbound: bool) {
         let mut q = self.queue.lock();
+        let replaced = q.open.insert(peer, (stream, roles, inbound)).is_some();
         if !q.consumer {
             return;
         }
-        if q.open.insert(peer, stream).is_some() {
+        if replaced {
             q.events.push_back(NotificationEvent::NotificationStreamClosed { peer });
         }
-        let direction = if inbound { Direction::Inbound } else { Direction::Outbound };
-        q.events.push_back(NotificationEvent::NotificationStreamOpened {
-            peer,
-            direction,
-            handshake: vec![roles],
-            negotiated_fallback: None,
-        });
+        q.events.push_back(opened_event(peer, roles, inbound));
         drop(q);
         self.ready.notify_one();
     }
@@ -68,10 +82,13 @@ impl ConsensusEvents {
     /// The session `stream` with `peer` is gone.
     pub fn closed(&self, peer: PeerId, stream: StreamId) {
         let mut q = self.queue.lock();
-        if q.open.get(&peer) != Some(&stream) {
+        if q.open.get(&peer).map(|(id, ..)| *id) != Some(stream) {
             return;
         }
         q.open.remove(&peer);
+        if !q.consumer {
+            return;
+        }
         q.events.push_back(NotificationEvent::NotificationStreamClosed { peer });
         drop(q);
         self.ready.notify_one();
@@ -81,7 +98,7 @@ impl ConsensusEvents {
     /// the stream was replaced).
     pub fn received(&self, peer: PeerId, stream: StreamId, notification: Vec<u8>) -> bool {
         let mut q = self.queue.lock();
-        if q.open.get(&peer) != Some(&stream) {
+        if !q.consumer || q.open.get(&peer).map(|(id, ..)| *id) != Some(stream) {
             return false;
         }
         if q.messages >= MAX_MESSAGES || q.bytes + notification.len() > MAX_BYTES {
@@ -150,12 +167,27 @@ mod tests {
         assert_eq!(seen, ["opened", "received", "closed", "opened", "received"]);
     }
 
+    #[tokio::test]
+    async fn sessions_up_before_grandpa_starts_are_opened_when_it_does() {
+        let events = ConsensusEvents::default();
+        let (a, b) = (PeerId::random(), PeerId::random());
+        events.opened(a, 1, 4, true);
+        events.opened(b, 2, 4, false);
+        events.closed(b, 2);
+        assert!(!events.received(a, 1, vec![0]), "no consumer yet");
+        events.start();
+        match events.next().await {
+            NotificationEvent::NotificationStreamOpened { peer, .. } => assert_eq!(peer, a),
+            _ => panic!("A's session is opened first"),
+        }
+        assert!(events.pop().is_none(), "B's session went before GRANDPA came");
+        assert!(events.received(a, 1, vec![0]));
+    }
+
     #[test]
-    fn messages_are_bounded_and_nothing_is_queued_without_grandpa() {
+    fn messages_are_bounded() {
         let events = ConsensusEvents::default();
         let peer = PeerId::random();
-        events.opened(peer, 1, 4, true);
-        assert!(!events.received(peer, 1, vec![0]), "no consumer yet");
         events.start();
         events.opened(peer, 1, 4, true);
         let taken = (0..MAX_MESSAGES + 10).filter(|_| events.received(peer, 1, vec![0])).count();

@@ -16,26 +16,48 @@ use sc_network::{
 
 use crate::peers::PeersTx;
 
-/// GRANDPA's costs are scaled for sc-network's range: in the registry a change counts a tenth
-/// (`Grandpa: Invalid commit`, -5000, bans; `Past message`, -50, is a light strike). Benefits
-/// are not counted: reputation cannot be farmed with gossip.
-const SCALE: i32 = 10;
+/// GRANDPA's costs are made for sc-network's range (which bans below about -1.5e9): in the
+/// registry (which bans below -50 by default) a change counts a hundredth. Two invalid commits
+/// or catch-ups (-5000 each) ban; an occasional honest slip (a duplicate neighbor packet, -500,
+/// which GRANDPA itself sends now and then) costs -5 and decays. Benefits are not counted:
+/// reputation cannot be farmed with gossip.
+const SCALE: i32 = 100;
+
+/// A GRANDPA reputation change in the registry's terms; `None` for benefits.
+fn scaled(change: ReputationChange) -> Option<etrid_p2p_dpeers::ReputationChange> {
+    (change.value < 0).then(|| etrid_p2p_dpeers::ReputationChange {
+        value: (change.value / SCALE).min(-1),
+        reason: change.reason,
+    })
+}
 
 /// sc-network for GRANDPA, with reputation changes copied to the registry when the plugin is on.
 #[derive(Clone)]
 pub struct ConsensusNetwork {
     network: Arc<dyn NetworkService>,
     peers: Option<PeersTx>,
+    /// The detr consensus protocol, whose reserved set the plugin keeps itself.
+    protocol: Option<ProtocolName>,
 }
 
 impl ConsensusNetwork {
-    pub(crate) fn new(network: Arc<dyn NetworkService>, peers: PeersTx) -> Self {
-        Self { network, peers: Some(peers) }
+    pub(crate) fn new(
+        network: Arc<dyn NetworkService>,
+        peers: PeersTx,
+        protocol: ProtocolName,
+    ) -> Self {
+        Self { network, peers: Some(peers), protocol: Some(protocol) }
     }
 
     /// sc-network as it is (the plugin is off).
     pub fn plain(network: Arc<dyn NetworkService>) -> Self {
-        Self { network, peers: None }
+        Self { network, peers: None, protocol: None }
+    }
+
+    /// Whether `protocol` is the detr consensus protocol: the plugin reserves sync's peers on
+    /// it (and not banned ones), so GRANDPA's own reservations would only repeat it.
+    fn ours(&self, protocol: &ProtocolName) -> bool {
+        self.protocol.as_ref() == Some(protocol)
     }
 }
 
@@ -55,12 +77,7 @@ impl NetworkPeers for ConsensusNetwork {
 
     fn report_peer(&self, peer_id: PeerId, change: ReputationChange) {
         self.network.report_peer(peer_id, change);
-        let Some(peers) = &self.peers else { return };
-        if change.value < 0 {
-            let scaled = etrid_p2p_dpeers::ReputationChange {
-                value: (change.value / SCALE).min(-1),
-                reason: change.reason,
-            };
+        if let (Some(peers), Some(scaled)) = (&self.peers, scaled(change)) {
             peers.report_local(peer_id, scaled);
         }
     }
@@ -102,6 +119,9 @@ impl NetworkPeers for ConsensusNetwork {
         protocol: ProtocolName,
         peers: HashSet<Multiaddr>,
     ) -> Result<(), String> {
+        if self.ours(&protocol) {
+            return Ok(());
+        }
         self.network.add_peers_to_reserved_set(protocol, peers)
     }
 
@@ -110,6 +130,9 @@ impl NetworkPeers for ConsensusNetwork {
         protocol: ProtocolName,
         peers: Vec<PeerId>,
     ) -> Result<(), String> {
+        if self.ours(&protocol) {
+            return Ok(());
+        }
         self.network.remove_peers_from_reserved_set(protocol, peers)
     }
 
@@ -129,5 +152,20 @@ impl NetworkPeers for ConsensusNetwork {
 impl NetworkEventStream for ConsensusNetwork {
     fn event_stream(&self, name: &'static str) -> Pin<Box<dyn Stream<Item = Event> + Send>> {
         self.network.event_stream(name)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn grandpa_costs_are_scaled_and_benefits_ignored() {
+        let value = |v: i32| scaled(ReputationChange::new(v, "Grandpa: test")).map(|c| c.value);
+        assert_eq!(value(-500), Some(-5), "a duplicate neighbor packet");
+        assert_eq!(value(-5000), Some(-50), "an invalid commit");
+        assert_eq!(value(-50), Some(-1), "the lightest cost still counts");
+        assert_eq!(value(i32::MIN), Some(i32::MIN / SCALE));
+        assert_eq!(value(100), None, "no reputation from gossip");
     }
 }

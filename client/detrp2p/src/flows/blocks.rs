@@ -18,12 +18,9 @@ use futures::StreamExt;
 use lru::LruCache;
 use parking_lot::Mutex;
 use sc_client_api::{BlockBackend, BlockchainEvents, HeaderBackend};
-use sc_consensus::{
-    import_queue::{
-        BlockImportError, BlockImportStatus, ImportQueue, ImportQueueService, IncomingBlock,
-        JustificationImportResult, Link, RuntimeOrigin,
-    },
-    BlockImportResult,
+use sc_consensus::import_queue::{
+    BlockImportError, BlockImportStatus, ImportQueue, ImportQueueService, IncomingBlock,
+    JustificationImportResult, Link, RuntimeOrigin,
 };
 use sc_network::{NetworkSyncForkRequest, PeerId};
 use sp_consensus::{BlockOrigin, BlockStatus, SyncOracle};
@@ -47,6 +44,9 @@ fn hash32<H: AsRef<[u8]>>(hash: &H) -> [u8; 32] {
     out[..n].copy_from_slice(&bytes[..n]);
     out
 }
+
+/// What the import queue says of one block.
+type BlockImportResult<B> = Result<BlockImportStatus<NumberFor<B>>, BlockImportError>;
 
 /// Pushed blocks whose import is pending: hash → (sender, number).
 pub struct Pushed<B: BlockT>(Arc<Mutex<LruCache<B::Hash, (PeerId, NumberFor<B>)>>>);

@@ -144,7 +144,6 @@ impl Link {
             LinkCmd::Closed { protocol, id } => {
                 if slots[protocol as usize].as_ref().is_some_and(|s| s.id == id) {
                     slots[protocol as usize] = None;
-                    self.status.set_established(protocol as usize, false);
                 }
             }
             LinkCmd::Handshake { protocol, id, frame } => {
@@ -156,7 +155,6 @@ impl Link {
                 if let Some(slot) = slots[protocol as usize].as_mut().filter(|s| s.id == id) {
                     send.set_policy(self.policy);
                     slot.send = Some(send);
-                    self.status.set_established(protocol as usize, true);
                 }
             }
             LinkCmd::Policy(policy) => {

@@ -1,11 +1,10 @@
-//! What a link shows of itself while it runs: per protocol, whether the session is up and the
-//! key epochs of its two halves. Written by the link and its stream tasks, read for RPC.
+//! What a link shows of itself while it runs: per protocol, the key epochs of its two halves.
+//! Written by the link and its stream tasks, read for RPC.
 
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 
 #[derive(Default)]
 struct ProtocolStatus {
-    established: AtomicBool,
     send_epoch: AtomicU64,
     recv_epoch: AtomicU64,
 }
@@ -17,14 +16,6 @@ pub(crate) struct LinkStatus {
 }
 
 impl LinkStatus {
-    pub fn set_established(&self, protocol: usize, up: bool) {
-        self.protocols[protocol].established.store(up, Ordering::Relaxed);
-    }
-
-    pub fn established(&self, protocol: usize) -> bool {
-        self.protocols[protocol].established.load(Ordering::Relaxed)
-    }
-
     pub fn set_send_epoch(&self, protocol: usize, epoch: u64) {
         self.protocols[protocol].send_epoch.store(epoch, Ordering::Relaxed);
     }

@@ -62,18 +62,28 @@ impl StreamTask {
     }
 
     fn send_handshake(&self, message: Vec<u8>) {
-        let mut frame = Vec::with_capacity(1 + message.len());
-        frame.push(FrameTag::Handshake as u8);
-        frame.extend_from_slice(&message);
+        self.send_frame(FrameTag::Handshake, &message);
+    }
+
+    fn send_frame(&self, tag: FrameTag, body: &[u8]) {
+        let frame = [&[tag as u8][..], body].concat();
         let _ = self.link.send(LinkCmd::Handshake { protocol: self.protocol, id: self.id, frame });
     }
 
+    /// Starts a handshake in our role: the initiator sends message 1; the responder says it
+    /// has no session (a peer that still holds one, because it did not see this side restart,
+    /// then starts over instead of sealing frames nobody can open).
     fn start_handshake(&self) -> Handshake {
         let (handshake, first) = Handshake::start(&self.local, self.binding.clone(), self.policy);
-        if let Some(message) = first {
-            self.send_handshake(message);
+        match first {
+            Some(message) => self.send_handshake(message),
+            None => self.send_frame(FrameTag::Restart, &[]),
         }
         handshake
+    }
+
+    fn role(&self) -> Role {
+        self.binding.role(&self.local)
     }
 
     /// Runs until the stream closes (the worker drops its end of `frames`) or fails.
@@ -96,50 +106,57 @@ impl StreamTask {
                 }
             };
             let Some(frame) = frame else { break };
-            let mut bytes = frame.into_bytes();
-            let Some((&tag, _)) = bytes.split_first() else {
+            let bytes = frame.into_vec();
+            let Some(&tag) = bytes.first() else {
                 self.decode_error();
                 continue;
             };
-            state = match (tag, state.take().expect("state is restored every round")) {
-                (t, State::Handshaking(hs)) if t == FrameTag::Handshake as u8 => {
-                    match self.handshake(hs, &bytes[1..]) {
-                        Ok(Ok(recv)) => {
-                            up = true;
-                            State::Established(recv)
-                        }
-                        Ok(Err(hs)) => State::Handshaking(hs),
-                        Err(()) => break,
+            let handshake = tag == FrameTag::Handshake as u8;
+            let sealed = tag == FrameTag::Sealed as u8;
+            let restart = tag == FrameTag::Restart as u8 && bytes.len() == 1;
+            state = Some(match state.take().expect("state is restored every round") {
+                State::Handshaking(hs) if handshake => match self.handshake(hs, &bytes[1..]) {
+                    Ok(Ok(recv)) => {
+                        up = true;
+                        State::Established(recv)
+                    }
+                    Ok(Err(hs)) => State::Handshaking(hs),
+                    Err(()) => break,
+                },
+                // Frames of a session the peer thinks we still hold (it did not see this side
+                // restart; it starts over on our restart frame), or its restart frame crossing
+                // our message 1: nobody's fault.
+                State::Handshaking(hs) if sealed || restart => State::Handshaking(hs),
+                State::Established(recv) if handshake || restart => {
+                    match self.renew(&mut rehandshakes, recv, handshake.then(|| &bytes[1..])) {
+                        Some(state) => state,
+                        None => break,
                     }
                 }
-                (t, State::Established(recv)) if t == FrameTag::Handshake as u8 => {
-                    self.renew(&mut rehandshakes, recv, &bytes[1..])
-                }
-                (t, State::Renewing(old, hs)) if t == FrameTag::Handshake as u8 => {
-                    match self.handshake(hs, &bytes[1..]) {
-                        Ok(Ok(recv)) => State::Established(recv),
-                        Ok(Err(hs)) => State::Renewing(old, hs),
-                        Err(()) => break,
-                    }
-                }
-                (t, State::Established(mut recv)) if t == FrameTag::Sealed as u8 => {
-                    if self.open(&mut recv, &mut bytes).is_err() {
+                State::Renewing(old, hs) if handshake => match self.handshake(hs, &bytes[1..]) {
+                    Ok(Ok(recv)) => State::Established(recv),
+                    Ok(Err(hs)) => State::Renewing(old, hs),
+                    Err(()) => break,
+                },
+                State::Renewing(old, hs) if restart => State::Renewing(old, hs),
+                State::Established(mut recv) if sealed => {
+                    if self.open(&mut recv, bytes).is_err() {
                         break;
                     }
                     State::Established(recv)
                 }
-                (t, State::Renewing(mut recv, hs)) if t == FrameTag::Sealed as u8 => {
-                    if self.open(&mut recv, &mut bytes).is_err() {
+                State::Renewing(mut recv, hs) if sealed => {
+                    if self.open(&mut recv, bytes).is_err() {
                         break;
                     }
                     State::Renewing(recv, hs)
                 }
-                (_, other) => {
-                    // Data before the session, or an unknown tag.
+                other => {
+                    // An unknown tag, or a restart frame with a body.
                     self.decode_error();
                     other
                 }
-            };
+            });
         }
         if up {
             self.consensus.closed(self.peer, self.id);
@@ -185,29 +202,44 @@ impl StreamTask {
         }
     }
 
-    /// A handshake message on an established stream: the peer restarted its side. As
-    /// responder we answer a new message 1 and keep the old session until the new one is up;
-    /// anything else is ignored. Beyond a few a minute each costs reputation.
-    fn renew(&self, recent: &mut Vec<Instant>, recv: RecvHalf, message: &[u8]) -> State {
+    /// The peer restarted its side of an established stream: as responder it sent a restart
+    /// frame, as initiator a new message 1. We start over in our role and keep the old session
+    /// until the new one is up. Beyond a few a minute each costs reputation; any other
+    /// handshake message is a protocol violation. `None` when the stream must go.
+    fn renew(
+        &self,
+        recent: &mut Vec<Instant>,
+        recv: RecvHalf,
+        message: Option<&[u8]>,
+    ) -> Option<State> {
         let now = Instant::now();
         recent.retain(|t| now.duration_since(*t) < Duration::from_secs(60));
         recent.push(now);
         if recent.len() > REHANDSHAKES_PER_MINUTE {
             self.report(ReputationChange::REHANDSHAKE);
         }
-        if self.binding.role(&self.local) != Role::Responder {
-            return State::Established(recv);
-        }
-        let (hs, _) = Handshake::start(&self.local, self.binding.clone(), self.policy);
-        match self.handshake(hs, message) {
-            Ok(Err(hs)) => State::Renewing(recv, hs),
-            _ => State::Established(recv),
+        match (self.role(), message) {
+            (Role::Initiator, None) => {
+                Some(State::Renewing(recv, self.start_handshake()))
+            }
+            (Role::Responder, Some(message)) => {
+                let (hs, _) = Handshake::start(&self.local, self.binding.clone(), self.policy);
+                match self.handshake(hs, message) {
+                    Ok(Err(hs)) => Some(State::Renewing(recv, hs)),
+                    _ => None,
+                }
+            }
+            _ => {
+                self.stats.count(self.protocol, Event::HandshakeFailure);
+                self.report(ReputationChange::BAD_HANDSHAKE);
+                None
+            }
         }
     }
 
     /// Opens a sealed frame in place, decodes it and hands it on. `Err` when the frame proves
     /// malice (the peer is banned and the stream goes).
-    fn open(&self, recv: &mut RecvHalf, notification: &mut bytes::BytesMut) -> Result<(), ()> {
+    fn open(&self, recv: &mut RecvHalf, mut notification: Vec<u8>) -> Result<(), ()> {
         let range = match recv.open(&mut notification[SEAL_AT..]) {
             Ok(range) => range,
             Err(e) => {
@@ -226,7 +258,7 @@ impl StreamTask {
             }
         };
         self.status.set_recv_epoch(self.protocol as usize, recv.epoch());
-        let frame: Bytes = std::mem::take(notification).freeze();
+        let frame = Bytes::from(notification);
         let plaintext = frame.slice(SEAL_AT + range.start..SEAL_AT + range.end);
         let message = match Message::decode(plaintext) {
             Ok(m) if self.protocol.carries(m.kind()) => m,
