@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"log/slog"
 	"math/big"
@@ -72,6 +73,8 @@ type Node struct {
 	// genesis hashes asked for through Peers: pulled from other daemons even before any
 	// record of them is known here.
 	interest map[[32]byte]struct{}
+	pulls    map[[32]byte]*pull
+	pings    map[uint64]pendingPing
 	stats    Stats
 	done     chan struct{}
 	wg       sync.WaitGroup
@@ -103,6 +106,8 @@ func New(id *crypto.Identity, cfg Config) (*Node, error) {
 		table:    table{self: IDOf(id.PeerID)},
 		records:  map[[32]byte]map[string]*stored{},
 		interest: map[[32]byte]struct{}{},
+		pulls:    map[[32]byte]*pull{},
+		pings:    map[uint64]pendingPing{},
 		done:     make(chan struct{}),
 	}
 	tr, err := transport.Listen(cfg.Listen, id, cfg.Transport, n.onMessage)
@@ -133,7 +138,7 @@ func (n *Node) Close() {
 // Register stores a node's own record and spreads it. The record must verify and must not be
 // older than the one held.
 func (n *Node) Register(raw []byte) (*Record, error) {
-	rec, err := DecodeRecord(raw)
+	rec, err := parseRecord(raw)
 	if err != nil {
 		return nil, err
 	}
@@ -178,20 +183,28 @@ func (n *Node) Stats() (Stats, transport.Stats) {
 // ErrStale is a record whose sequence is not above the one held.
 var ErrStale = fmt.Errorf("record: sequence not above the one held (stale)")
 
+// store keeps a parsed record unless the one held is as new; the signature is verified only
+// then, so a stale copy (the common case in anti-entropy) costs no verification.
 func (n *Node) store(rec *Record, raw []byte) error {
+	if n.isStale(rec) {
+		return ErrStale
+	}
+	if err := rec.Verify(); err != nil {
+		return err
+	}
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	recs := n.records[rec.Genesis]
+	key := string(rec.PeerID)
+	prev := recs[key]
+	if prev != nil && prev.rec.Seq >= rec.Seq {
+		n.stats.Stale++
+		return ErrStale
+	}
 	if recs == nil {
 		recs = map[string]*stored{}
 		n.records[rec.Genesis] = recs
 	}
-	key := string(rec.PeerID)
-	if old := recs[key]; old != nil && old.rec.Seq >= rec.Seq {
-		n.stats.Stale++
-		return ErrStale
-	}
-	prev := recs[key]
 	s := &stored{rec: rec, raw: raw, renewed: time.Now()}
 	if prev != nil && sameAddrs(prev.rec.Addrs, rec.Addrs) {
 		s.alive, s.checked = prev.alive, prev.checked
@@ -199,6 +212,17 @@ func (n *Node) store(rec *Record, raw []byte) error {
 	recs[key] = s
 	n.stats.Accepted++
 	return nil
+}
+
+// isStale reports (and counts) a record whose sequence is not above the one held.
+func (n *Node) isStale(rec *Record) bool {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if old := n.records[rec.Genesis][string(rec.PeerID)]; old != nil && old.rec.Seq >= rec.Seq {
+		n.stats.Stale++
+		return true
+	}
+	return false
 }
 
 func sameAddrs(a, b []string) bool {
@@ -251,6 +275,7 @@ func (n *Node) onMessage(from netip.AddrPort, peerID []byte, msg []byte) {
 			n.send(sender, append([]byte{msgPong}, body...))
 		}
 	case msgPong:
+		n.ponged(peerID, body)
 	case msgFindNode:
 		if len(body) != 32 {
 			return
@@ -286,30 +311,29 @@ func (n *Node) onMessage(from netip.AddrPort, peerID []byte, msg []byte) {
 			n.ping(c)
 		}
 	case msgPutRecord:
-		rec, err := DecodeRecord(body)
+		rec, err := parseRecord(body)
 		if err != nil {
 			n.reject(sender, err)
 			return
 		}
 		raw := append([]byte(nil), body...)
-		if n.store(rec, raw) == nil {
+		switch err := n.store(rec, raw); {
+		case err == nil:
 			n.gossip(raw, peerID)
+		case !errors.Is(err, ErrStale):
+			n.reject(sender, err)
 		}
 	case msgGetRecords:
-		if len(body) != 32+2+32 {
+		genesis, theirs, cursor, err := decodeGetRecords(body)
+		if err != nil {
+			n.reject(sender, err)
 			return
 		}
-		var genesis, theirs [32]byte
-		copy(genesis[:], body)
-		offset := int(binary.LittleEndian.Uint16(body[32:]))
-		copy(theirs[:], body[34:])
-		raws, digest := n.held(genesis)
-		if offset == 0 && digest == theirs {
-			return // the asker holds the same records: nothing to send
+		held, digest := n.held(genesis)
+		if digest == theirs {
+			held = nil // the asker holds the same records: an empty page ends its pull
 		}
-		offset = min(offset, len(raws))
-		page, _ := encodeRecords(genesis, len(raws), offset, raws)
-		n.send(sender, page)
+		n.send(sender, encodeRecords(genesis, held, cursor))
 	case msgRecords:
 		page, err := decodeRecords(body)
 		if err != nil {
@@ -317,13 +341,14 @@ func (n *Node) onMessage(from netip.AddrPort, peerID []byte, msg []byte) {
 			return
 		}
 		for i, rec := range page.records {
-			if rec.Genesis == page.genesis {
-				_ = n.store(rec, page.raw[i])
+			if rec.Genesis != page.genesis {
+				continue
+			}
+			if err := n.store(rec, page.raw[i]); err != nil && !errors.Is(err, ErrStale) {
+				n.reject(sender, err)
 			}
 		}
-		if next := page.offset + len(page.records); len(page.records) > 0 && next < page.total {
-			n.send(sender, getRecords(page.genesis, next, [32]byte{}))
-		}
+		n.pulled(sender, page)
 	}
 }
 
@@ -334,17 +359,9 @@ func (n *Node) reject(from Contact, err error) {
 	n.log.Debug("rejected message", "from", from.Addr, "err", err)
 }
 
-// getRecords asks for the records of genesis from offset on; digest is what the asker holds
-// (see held), so that a daemon in sync is answered with nothing.
-func getRecords(genesis [32]byte, offset int, digest [32]byte) []byte {
-	out := append([]byte{msgGetRecords}, genesis[:]...)
-	out = binary.LittleEndian.AppendUint16(out, uint16(offset))
-	return append(out, digest[:]...)
-}
-
 // held lists the unexpired records of genesis in PeerId order (stable pages) with a digest of
 // their PeerIds and sequence numbers.
-func (n *Node) held(genesis [32]byte) ([][]byte, [32]byte) {
+func (n *Node) held(genesis [32]byte) ([]heldRecord, [32]byte) {
 	n.mu.Lock()
 	var live []*stored
 	for _, s := range n.records[genesis] {
@@ -355,22 +372,15 @@ func (n *Node) held(genesis [32]byte) ([][]byte, [32]byte) {
 	n.mu.Unlock()
 	slices.SortFunc(live, func(a, b *stored) int { return bytes.Compare(a.rec.PeerID, b.rec.PeerID) })
 	h := sha256.New()
-	raws := make([][]byte, len(live))
+	out := make([]heldRecord, len(live))
 	for i, s := range live {
 		h.Write(s.rec.PeerID)
 		h.Write(binary.LittleEndian.AppendUint64(nil, s.rec.Seq))
-		raws[i] = s.raw
+		out[i] = heldRecord{peerID: s.rec.PeerID, raw: s.raw}
 	}
 	var digest [32]byte
 	h.Sum(digest[:0])
-	return raws, digest
-}
-
-func (n *Node) ping(c Contact) {
-	msg := make([]byte, 9)
-	msg[0] = msgPing
-	_, _ = rand.Read(msg[1:])
-	n.send(c, msg)
+	return out, digest
 }
 
 func (n *Node) loop() {
@@ -422,22 +432,9 @@ func (n *Node) refresh(round int) {
 			n.send(e.Contact, append([]byte{msgFindNode}, target[:]...))
 		}
 	}
-	for _, e := range pick(all, 1, nil) {
-		for _, g := range genesis {
-			_, digest := n.held(g)
-			n.send(e.Contact, getRecords(g, 0, digest))
-		}
-	}
-	// Contacts silent for 3 rounds get a ping; 3 missed pings remove them.
 	now := time.Now()
-	for _, e := range all {
-		if now.Sub(e.lastSeen) > 3*n.cfg.Refresh {
-			n.mu.Lock()
-			n.table.failed(e.PeerID)
-			n.mu.Unlock()
-			n.ping(e.Contact)
-		}
-	}
+	n.pullRound(genesis, all, now)
+	n.livenessRound(all, now)
 	n.checkRecords(now)
 }
 
@@ -462,6 +459,7 @@ func (n *Node) checkRecords(now time.Time) {
 		}
 		if len(recs) == 0 {
 			delete(n.records, g)
+			delete(n.pulls, g)
 		}
 	}
 }

@@ -1,7 +1,6 @@
 package discovery
 
 import (
-	"bytes"
 	"crypto/sha256"
 	"math/bits"
 	"slices"
@@ -86,9 +85,7 @@ func (t *table) closest(target NodeID, n int) []Contact {
 	for _, b := range t.buckets {
 		all = append(all, b...)
 	}
-	slices.SortFunc(all, func(x, y *entry) int {
-		return bytes.Compare(xor(x.id, target), xor(y.id, target))
-	})
+	slices.SortFunc(all, func(x, y *entry) int { return compareDistance(x.id, y.id, target) })
 	out := make([]Contact, 0, min(n, len(all)))
 	for _, e := range all[:min(n, len(all))] {
 		out = append(out, e.Contact)
@@ -116,12 +113,15 @@ func (t *table) len() int {
 	return n
 }
 
-func xor(a, b NodeID) []byte {
-	out := make([]byte, 32)
-	for i := range a {
-		out[i] = a[i] ^ b[i]
+// compareDistance orders a and b by XOR distance to target.
+func compareDistance(a, b, target NodeID) int {
+	for i := range target {
+		da, db := a[i]^target[i], b[i]^target[i]
+		if da != db {
+			return int(da) - int(db)
+		}
 	}
-	return out
+	return 0
 }
 
 // has reports whether peerID is in the table.

@@ -14,7 +14,7 @@ import (
 // Packet layout: one type byte, then
 //
 //	init: lp8(peer id) ‖ handshake (136) ‖ zero padding up to MinInitSize
-//	resp: lp8(peer id) ‖ handshake (136)
+//	resp: lp8(peer id) ‖ handshake (136) ‖ the init's ephemeral key (32)
 //	data: sealed frame (u64le generation ‖ u64le counter ‖ ciphertext ‖ tag)
 const (
 	typeInit = 1
@@ -42,11 +42,18 @@ var (
 type handshakePacket struct {
 	peerID    []byte
 	handshake *crypto.HandshakeMessage
+	// echo is, in a resp, the ephemeral key of the init it answers: a resp to an earlier init
+	// (late, after a timeout and a new init) would otherwise complete with mismatched keys.
+	echo [32]byte
 }
 
-func encodeHandshake(typ byte, peerID []byte, h *crypto.HandshakeMessage) []byte {
+// encodeHandshake builds an init (echo nil) or a resp (echo: the init's ephemeral key).
+func encodeHandshake(typ byte, peerID []byte, h *crypto.HandshakeMessage, echo *[32]byte) []byte {
 	out := append([]byte{typ, byte(len(peerID))}, peerID...)
 	out = append(out, h.Encode()...)
+	if echo != nil {
+		out = append(out, echo[:]...)
+	}
 	if typ == typeInit && len(out) < MinInitSize {
 		out = append(out, make([]byte, MinInitSize-len(out))...)
 	}
@@ -65,9 +72,16 @@ func parseHandshake(p []byte) (*handshakePacket, error) {
 	if p[0] == typeInit && len(p) < MinInitSize {
 		return nil, ErrPacketSize
 	}
+	if p[0] == typeResp && len(p) != 2+n+crypto.HandshakeSize+32 {
+		return nil, ErrPacket
+	}
 	h, err := crypto.DecodeHandshake(p[2+n : 2+n+crypto.HandshakeSize])
 	if err != nil {
 		return nil, err
 	}
-	return &handshakePacket{peerID: append([]byte(nil), p[2:2+n]...), handshake: h}, nil
+	hp := &handshakePacket{peerID: append([]byte(nil), p[2:2+n]...), handshake: h}
+	if p[0] == typeResp {
+		copy(hp.echo[:], p[2+n+crypto.HandshakeSize:])
+	}
+	return hp, nil
 }

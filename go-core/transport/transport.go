@@ -65,13 +65,28 @@ type Stats struct {
 const maxQueued = 32
 
 type peer struct {
-	peerID   []byte
-	sessions []*crypto.Session // newest last; at most 2 (current and a candidate)
-	created  time.Time
-	verified bool // the address proved it receives: it sent a frame only our keys open
-	pending  *crypto.Pending
-	started  time.Time
-	queue    [][]byte
+	peerID []byte
+	// current is the confirmed session, the only one sends are sealed under: the initiator
+	// confirms it with the response, the responder with the first frame it opens. A session
+	// answered to an init waits as the candidate until a frame opens under it, so an init that
+	// crossed ours, came late or was replayed never takes the place of a working session.
+	current     *crypto.Session
+	created     time.Time // when current was confirmed
+	candidate   *crypto.Session
+	candidateAt time.Time
+	pending     *crypto.Pending
+	started     time.Time
+	queue       [][]byte
+}
+
+func (p *peer) close() {
+	if p.current != nil {
+		p.current.Close()
+	}
+	if p.candidate != nil {
+		p.candidate.Close()
+	}
+	p.current, p.candidate = nil, nil
 }
 
 // Transport is one UDP socket and the sessions of every peer address.
@@ -126,9 +141,7 @@ func (t *Transport) Close() error {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	for _, p := range t.peers {
-		for _, s := range p.sessions {
-			s.Close()
-		}
+		p.close()
 	}
 	t.peers = map[netip.AddrPort]*peer{}
 	return err
@@ -164,8 +177,7 @@ func (t *Transport) Send(to netip.AddrPort, peerID []byte, msg []byte) error {
 		p = &peer{peerID: bytes.Clone(peerID)}
 		t.peers[to] = p
 	}
-	fresh := len(p.sessions) > 0 && time.Since(p.created) < t.cfg.SessionLifetime
-	if fresh && p.verified {
+	if p.current != nil && time.Since(p.created) < t.cfg.SessionLifetime {
 		return t.sealLocked(to, p, msg)
 	}
 	if len(p.queue) >= maxQueued {
@@ -173,33 +185,25 @@ func (t *Transport) Send(to netip.AddrPort, peerID []byte, msg []byte) error {
 		return errors.New("transport: too many messages waiting for a handshake")
 	}
 	p.queue = append(p.queue, bytes.Clone(msg))
-	if !fresh && p.pending == nil {
+	// A candidate session waits for the initiator's first frame, which confirms it.
+	if p.pending == nil && p.candidate == nil {
 		pending, err := crypto.StartHandshake(t.id, t.binding(peerID), 0, rand.Reader)
 		if err != nil {
 			return err
 		}
 		p.pending, p.started = pending, time.Now()
-		t.writeLocked(to, encodeHandshake(typeInit, t.id.PeerID, &pending.Message))
+		t.writeLocked(to, encodeHandshake(typeInit, t.id.PeerID, &pending.Message, nil))
 	}
 	return nil
 }
 
 func (t *Transport) sealLocked(to netip.AddrPort, p *peer, msg []byte) error {
-	frame, err := p.sessions[len(p.sessions)-1].Seal(msg)
+	frame, err := p.current.Seal(msg)
 	if err != nil {
 		return err
 	}
 	t.writeLocked(to, append([]byte{typeData}, frame...))
 	return nil
-}
-
-// addSession keeps s as the newest session, closing the oldest beyond two.
-func (p *peer) addSession(s *crypto.Session) {
-	p.sessions = append(p.sessions, s)
-	if len(p.sessions) > 2 {
-		p.sessions[0].Close()
-		p.sessions = p.sessions[1:]
-	}
 }
 
 // flushLocked sends the messages that waited for a usable session with p.
@@ -222,9 +226,7 @@ func (t *Transport) writeLocked(to netip.AddrPort, pkt []byte) {
 
 func (t *Transport) dropLocked(addr netip.AddrPort) {
 	if p := t.peers[addr]; p != nil {
-		for _, s := range p.sessions {
-			s.Close()
-		}
+		p.close()
 	}
 	delete(t.peers, addr)
 }
@@ -322,13 +324,13 @@ func (t *Transport) onInit(from netip.AddrPort, pkt []byte) {
 		}
 		p.pending = nil
 	}
-	// Kept as a candidate until a frame under it arrives: a replayed init cannot displace
+	// Kept as the candidate until a frame under it arrives: a replayed init cannot displace
 	// a working session.
-	p.addSession(session)
-	if p.created.IsZero() {
-		p.created = time.Now()
+	if p.candidate != nil {
+		p.candidate.Close()
 	}
-	resp := encodeHandshake(typeResp, t.id.PeerID, &ours.Message)
+	p.candidate, p.candidateAt = session, time.Now()
+	resp := encodeHandshake(typeResp, t.id.PeerID, &ours.Message, &hp.handshake.Ephemeral)
 	if len(resp) > len(pkt) {
 		return // never amplify
 	}
@@ -343,7 +345,7 @@ func (t *Transport) onResp(from netip.AddrPort, pkt []byte) {
 		return
 	}
 	hp, err := parseHandshake(pkt)
-	if err != nil || !bytes.Equal(hp.peerID, p.peerID) {
+	if err != nil || !bytes.Equal(hp.peerID, p.peerID) || hp.echo != p.pending.Message.Ephemeral {
 		t.stats.HandshakeFailures++
 		return
 	}
@@ -353,8 +355,10 @@ func (t *Transport) onResp(from netip.AddrPort, pkt []byte) {
 		return
 	}
 	t.stats.Handshakes++
-	p.addSession(session)
-	p.pending, p.created, p.verified = nil, time.Now(), true
+	if p.current != nil {
+		p.current.Close()
+	}
+	p.current, p.pending, p.created = session, nil, time.Now()
 	t.flushLocked(from, p)
 }
 
@@ -364,24 +368,21 @@ func (t *Transport) onData(from netip.AddrPort, frame []byte) *delivery {
 		t.stats.Dropped++
 		return nil
 	}
-	for i := len(p.sessions) - 1; i >= 0; i-- {
-		msg, err := p.sessions[i].Open(frame)
-		if err != nil {
-			continue
+	if p.current != nil {
+		if msg, err := p.current.Open(frame); err == nil {
+			return &delivery{peerID: bytes.Clone(p.peerID), msg: msg}
 		}
-		if i != len(p.sessions)-1 || !p.verified {
-			// The newest session that opened a frame becomes the only one.
-			for j, s := range p.sessions {
-				if j != i {
-					s.Close()
-				}
+	}
+	if p.candidate != nil {
+		if msg, err := p.candidate.Open(frame); err == nil {
+			// The initiator uses the candidate: it is confirmed and replaces the current one.
+			if p.current != nil {
+				p.current.Close()
 			}
-			p.sessions = []*crypto.Session{p.sessions[i]}
-			p.verified = true
-			p.created = time.Now()
+			p.current, p.candidate, p.created = p.candidate, nil, time.Now()
 			t.flushLocked(from, p)
+			return &delivery{peerID: bytes.Clone(p.peerID), msg: msg}
 		}
-		return &delivery{peerID: bytes.Clone(p.peerID), msg: msg}
 	}
 	t.stats.AuthFailures++
 	return nil
@@ -402,13 +403,18 @@ func (t *Transport) sweepLoop() {
 				t.stats.Timeouts++
 				t.stats.Dropped += uint64(len(p.queue))
 				p.pending, p.queue = nil, nil
-				if len(p.sessions) == 0 {
-					delete(t.peers, addr)
+			}
+			// Candidates from inits that never proved their address.
+			if p.candidate != nil && time.Since(p.candidateAt) > 2*t.cfg.HandshakeTimeout {
+				p.candidate.Close()
+				p.candidate = nil
+				if p.current == nil {
+					t.stats.Dropped += uint64(len(p.queue))
+					p.queue = nil
 				}
 			}
-			// Half-open sessions from inits that never proved their address.
-			if !p.verified && p.pending == nil && time.Since(p.created) > 2*t.cfg.HandshakeTimeout {
-				t.dropLocked(addr)
+			if p.current == nil && p.candidate == nil && p.pending == nil {
+				delete(t.peers, addr)
 			}
 		}
 		t.mu.Unlock()

@@ -97,7 +97,7 @@ func TestReplayedAndForgedPacketsAreRefused(t *testing.T) {
 	bb.wait(t, 1)
 	a.mu.Lock()
 	p := a.peers[b.LocalAddr()]
-	frame, _ := p.sessions[0].Seal([]byte("once"))
+	frame, _ := p.current.Seal([]byte("once"))
 	a.mu.Unlock()
 	pkt := append([]byte{typeData}, frame...)
 	for range 3 {
@@ -127,7 +127,7 @@ func TestAnUnverifiedAddressIsNeverAmplified(t *testing.T) {
 	attacker, _ := crypto.GenerateIdentity(rand.Reader)
 	r := raw(t)
 	p, _ := crypto.StartHandshake(attacker, crypto.Binding{Remote: bid.PeerID, Protocol: []byte("/detr/discovery/1")}, 0, rand.Reader)
-	init := encodeHandshake(typeInit, attacker.PeerID, &p.Message)
+	init := encodeHandshake(typeInit, attacker.PeerID, &p.Message, nil)
 	// An init below the minimum size gets no answer at all.
 	r.WriteToUDPAddrPort(init[:MinInitSize-1], b.LocalAddr())
 	r.SetReadDeadline(time.Now().Add(200 * time.Millisecond))
