@@ -1,7 +1,6 @@
 package discovery
 
 import (
-	"crypto/rand"
 	"encoding/binary"
 	"slices"
 	"time"
@@ -23,35 +22,31 @@ const (
 
 // pendingPing is a ping awaiting its pong.
 type pendingPing struct {
-	peerID string
-	sent   time.Time
+	contact Contact
+	sent    time.Time
 }
 
-// ping sends a ping with a fresh nonce and remembers it until the pong or pingTimeout.
-func (n *Node) ping(c Contact) {
-	var nonce [8]byte
-	_, _ = rand.Read(nonce[:])
-	n.mu.Lock()
-	n.pings[binary.LittleEndian.Uint64(nonce[:])] = pendingPing{peerID: string(c.PeerID), sent: time.Now()}
-	n.mu.Unlock()
-	n.send(c, append([]byte{msgPing}, nonce[:]...))
-}
+func leUint64(b []byte) uint64 { return binary.LittleEndian.Uint64(b) }
 
-// ponged settles the ping of nonce if peerID was the one pinged.
-func (n *Node) ponged(peerID []byte, nonce []byte) {
+// ponged settles the ping of nonce if c (identity and address) was the one pinged.
+func (n *Node) ponged(c Contact, nonce []byte) bool {
 	if len(nonce) != 8 {
-		return
+		return false
 	}
-	key := binary.LittleEndian.Uint64(nonce)
+	key := leUint64(nonce)
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	if p, ok := n.pings[key]; ok && p.peerID == string(peerID) {
-		delete(n.pings, key)
+	p, ok := n.pings[key]
+	if !ok || string(p.contact.PeerID) != string(c.PeerID) || p.contact.Addr != c.Addr {
+		n.stats.Unsolicited++
+		return false
 	}
+	delete(n.pings, key)
+	return true
 }
 
-// livenessRound counts every ping unanswered for pingTimeout as a miss (three misses in a row
-// remove the contact; any message from it resets the count), and pings the contacts idle for
+// livenessRound counts every ping unanswered for pingTimeout as a miss (maxPingFailures in a
+// row evict the contact; an answer resets the count), and pings the contacts idle for
 // idleRounds rounds that have no ping outstanding, at most pingsPerRound of them.
 func (n *Node) livenessRound(all []*entry, now time.Time) {
 	n.mu.Lock()
@@ -59,10 +54,10 @@ func (n *Node) livenessRound(all []*entry, now time.Time) {
 	for nonce, p := range n.pings {
 		if now.Sub(p.sent) >= pingTimeout {
 			delete(n.pings, nonce)
-			n.table.failed([]byte(p.peerID))
+			n.table.failed(p.contact.PeerID)
 			continue
 		}
-		outstanding[p.peerID] = true
+		outstanding[string(p.contact.PeerID)] = true
 	}
 	n.mu.Unlock()
 	idle := slices.DeleteFunc(slices.Clone(all), func(e *entry) bool {

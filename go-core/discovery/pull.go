@@ -45,20 +45,20 @@ func (n *Node) pullRound(genesis [][32]byte, all []*entry, now time.Time) {
 	}
 }
 
-// pulled moves a chain's pull on after a page from sender: the next page is asked for at once,
-// or the pull ends (an empty page or the last one). A page from another contact than the one
-// asked (a late answer) only gives its records.
-func (n *Node) pulled(sender Contact, page *recordsPage) {
+// pulled checks that page answers the pull in flight for its chain from sender, and moves the
+// pull on: the next page is asked for at once, or the pull ends (an empty or last page). A page
+// nobody asked for (or from another contact) is refused: false.
+func (n *Node) pulled(sender Contact, page *recordsPage) bool {
 	n.mu.Lock()
 	p := n.pulls[page.genesis]
 	if p == nil || p.sent.IsZero() || !bytes.Equal(p.from, sender.PeerID) {
 		n.mu.Unlock()
-		return
+		return false
 	}
 	if !page.more || len(page.records) == 0 {
 		p.cursor, p.sent = nil, time.Time{}
 		n.mu.Unlock()
-		return
+		return true
 	}
 	p.cursor = bytes.Clone(page.records[len(page.records)-1].PeerID)
 	p.sent = time.Now()
@@ -66,4 +66,5 @@ func (n *Node) pulled(sender Contact, page *recordsPage) {
 	n.mu.Unlock()
 	_, digest := n.held(page.genesis)
 	n.send(sender, getRecords(page.genesis, digest, cursor))
+	return true
 }

@@ -11,6 +11,7 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/flarechain/detr-p2p/go-core/crypto"
 	"github.com/flarechain/detr-p2p/go-core/discovery"
@@ -20,12 +21,12 @@ func server(t *testing.T) *httptest.Server {
 	t.Helper()
 	id, _ := crypto.GenerateIdentity(rand.Reader)
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-	node, err := discovery.New(id, discovery.Config{Logger: quiet, Liveness: func(*discovery.Record) bool { return true }})
+	node, err := discovery.New(id, discovery.Config{Logger: quiet, AllowLocal: true, Liveness: func(*discovery.Record) bool { return true }})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(node.Close)
-	srv := httptest.NewServer((&api{node: node}).routes())
+	srv := httptest.NewServer(newAPI(node, "").routes())
 	t.Cleanup(srv.Close)
 	return srv
 }
@@ -33,7 +34,7 @@ func server(t *testing.T) *httptest.Server {
 func record(t *testing.T, seq uint64) string {
 	t.Helper()
 	id, _ := crypto.GenerateIdentity(rand.Reader)
-	r := &discovery.Record{Genesis: [32]byte{9}, Seq: seq, Addrs: []string{"/ip4/127.0.0.1/tcp/30333"}}
+	r := &discovery.Record{Genesis: [32]byte{9}, Seq: uint64(time.Now().UnixMilli()) + seq, Addrs: []string{"/ip4/127.0.0.1/tcp/30333"}}
 	_ = r.Sign(id)
 	raw, _ := r.Encode()
 	return hex.EncodeToString(raw)

@@ -1,0 +1,246 @@
+package discovery
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/binary"
+	"errors"
+	"math"
+	"net/netip"
+	"slices"
+	"strings"
+	"time"
+)
+
+// Errors of record admission.
+var (
+	ErrStale   = errors.New("record: sequence not above the one held (stale)")
+	ErrExpired = errors.New("record: signed longer ago than the record lifetime (expired)")
+	ErrFuture  = errors.New("record: signed too far ahead of this daemon's clock")
+	ErrAddress = errors.New("record: no TCP address this daemon serves (loopback and private addresses need AllowLocal)")
+	ErrQuota   = errors.New("record: over a quota (total, chain, subnet or origin)")
+)
+
+// stored is a record held, with where it came from and its liveness.
+type stored struct {
+	rec      *Record
+	raw      []byte
+	origin   string // PeerId of the daemon that delivered it first; "" for the local API
+	subnet   netip.Prefix
+	alive    bool
+	checked  time.Time
+	checking bool
+	failures int
+}
+
+// signedAt is a record's signed time: its sequence number, Unix milliseconds.
+func signedAt(rec *Record) time.Time {
+	if rec.Seq > math.MaxInt64 {
+		return time.UnixMilli(math.MaxInt64)
+	}
+	return time.UnixMilli(int64(rec.Seq))
+}
+
+func (n *Node) expired(rec *Record, now time.Time) bool {
+	return now.Sub(signedAt(rec)) >= n.cfg.RecordTTL
+}
+
+// servable is the first TCP address of rec this daemon serves, and its subnet.
+func (n *Node) servable(rec *Record) (netip.AddrPort, bool) {
+	for _, a := range rec.Addrs {
+		hp, ok := TCPAddr(a)
+		if !ok {
+			continue
+		}
+		ap, err := netip.ParseAddrPort(hp)
+		if err != nil || (!n.cfg.AllowLocal && isLocal(ap.Addr())) {
+			continue
+		}
+		return ap, true
+	}
+	return netip.AddrPort{}, false
+}
+
+// Register stores a node's own record (through the local API) and spreads it. The record must
+// verify, be fresh and not be older than the one held.
+func (n *Node) Register(raw []byte) (*Record, error) {
+	rec, err := parseRecord(raw)
+	if err != nil {
+		return nil, err
+	}
+	key := string(rec.Genesis[:]) + string(rec.PeerID)
+	n.mu.Lock()
+	_, known := n.local[key]
+	full := !known && len(n.local) >= maxLocalRecords
+	n.mu.Unlock()
+	if full {
+		return nil, ErrQuota
+	}
+	if err := n.store(rec, raw, ""); err != nil {
+		return nil, err
+	}
+	n.mu.Lock()
+	n.local[key] = raw
+	n.mu.Unlock()
+	n.gossip(raw, nil)
+	return rec, nil
+}
+
+// store keeps a parsed record unless the one held is as new, it is expired or from the
+// future, it has no servable address, or a quota is full; the signature is verified last, so
+// a stale copy (the common case in anti-entropy) costs no verification.
+func (n *Node) store(rec *Record, raw []byte, origin string) error {
+	now := time.Now()
+	if n.isStale(rec) {
+		return ErrStale
+	}
+	if n.expired(rec, now) {
+		n.count(&n.stats.Expired)
+		return ErrExpired
+	}
+	if signedAt(rec).Sub(now) > maxClockSkew {
+		return ErrFuture
+	}
+	addr, ok := n.servable(rec)
+	if !ok {
+		return ErrAddress
+	}
+	if err := rec.Verify(); err != nil {
+		return err
+	}
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	recs := n.records[rec.Genesis]
+	key := string(rec.PeerID)
+	prev := recs[key]
+	if prev != nil && prev.rec.Seq >= rec.Seq {
+		n.stats.Stale++
+		return ErrStale
+	}
+	s := &stored{rec: rec, raw: raw, origin: origin, subnet: subnetOf(addr.Addr())}
+	if prev != nil {
+		s.origin = prev.origin
+		if sameAddrs(prev.rec.Addrs, rec.Addrs) {
+			s.alive, s.checked = prev.alive, prev.checked
+		}
+	} else if err := n.quotaLocked(recs, s); err != nil {
+		n.stats.QuotaRefused++
+		return err
+	}
+	if recs == nil {
+		recs = map[string]*stored{}
+		n.records[rec.Genesis] = recs
+	}
+	if prev == nil {
+		n.nrecords++
+		n.byOrigin[s.origin]++
+	}
+	recs[key] = s
+	n.stats.Accepted++
+	return nil
+}
+
+// quotaLocked checks a new record against every quota.
+func (n *Node) quotaLocked(recs map[string]*stored, s *stored) error {
+	if n.nrecords >= maxRecords || len(recs) >= maxRecordsPerChain || n.byOrigin[s.origin] >= maxRecordsPerOrigin {
+		return ErrQuota
+	}
+	if recs == nil && len(n.records) >= maxChains {
+		return ErrQuota
+	}
+	if n.cfg.AllowLocal && isLocal(s.subnet.Addr()) {
+		return nil
+	}
+	same := 0
+	for _, o := range recs {
+		if o.subnet == s.subnet {
+			same++
+		}
+	}
+	if same >= maxRecordsPerSubnet {
+		return ErrQuota
+	}
+	return nil
+}
+
+// removeLocked forgets one record.
+func (n *Node) removeLocked(genesis [32]byte, key string, s *stored) {
+	delete(n.records[genesis], key)
+	n.nrecords--
+	if n.byOrigin[s.origin]--; n.byOrigin[s.origin] <= 0 {
+		delete(n.byOrigin, s.origin)
+	}
+	delete(n.local, string(genesis[:])+key)
+	if len(n.records[genesis]) == 0 {
+		delete(n.records, genesis)
+		delete(n.pulls, genesis)
+	}
+}
+
+// isStale reports (and counts) a record whose sequence is not above the one held.
+func (n *Node) isStale(rec *Record) bool {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if old := n.records[rec.Genesis][string(rec.PeerID)]; old != nil && old.rec.Seq >= rec.Seq {
+		n.stats.Stale++
+		return true
+	}
+	return false
+}
+
+func (n *Node) count(c *uint64) {
+	n.mu.Lock()
+	*c++
+	n.mu.Unlock()
+}
+
+func sameAddrs(a, b []string) bool {
+	return strings.Join(a, "\n") == strings.Join(b, "\n")
+}
+
+// held lists the unexpired records of genesis in PeerId order (stable pages) with a digest of
+// their PeerIds and sequence numbers.
+func (n *Node) held(genesis [32]byte) ([]heldRecord, [32]byte) {
+	now := time.Now()
+	n.mu.Lock()
+	var live []*stored
+	for _, s := range n.records[genesis] {
+		if !n.expired(s.rec, now) {
+			live = append(live, s)
+		}
+	}
+	n.mu.Unlock()
+	slices.SortFunc(live, func(a, b *stored) int { return bytes.Compare(a.rec.PeerID, b.rec.PeerID) })
+	h := sha256.New()
+	out := make([]heldRecord, len(live))
+	for i, s := range live {
+		h.Write(s.rec.PeerID)
+		h.Write(binary.LittleEndian.AppendUint64(nil, s.rec.Seq))
+		out[i] = heldRecord{peerID: s.rec.PeerID, raw: s.raw}
+	}
+	var digest [32]byte
+	h.Sum(digest[:0])
+	return out, digest
+}
+
+// checkRecords drops expired records and those whose node failed maxCheckFailures checks, and
+// queues liveness checks of those not checked lately.
+func (n *Node) checkRecords(now time.Time) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	for g, recs := range n.records {
+		for key, s := range recs {
+			if n.expired(s.rec, now) || s.failures >= maxCheckFailures {
+				n.removeLocked(g, key, s)
+				continue
+			}
+			again := 5 * n.cfg.Refresh
+			if s.alive {
+				again = n.cfg.LivenessInterval
+			}
+			if !s.checking && now.Sub(s.checked) > again && n.checks.queue(s) {
+				s.checking = true
+			}
+		}
+	}
+}
