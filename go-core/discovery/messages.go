@@ -6,6 +6,7 @@ import (
 	"errors"
 	"net/netip"
 
+	"github.com/flarechain/detr-p2p/go-core/crypto"
 	"github.com/flarechain/detr-p2p/go-core/transport"
 )
 
@@ -69,7 +70,7 @@ func decodeNodes(b []byte) ([]Contact, error) {
 			return nil, ErrMessage
 		}
 		ap, err := netip.ParseAddrPort(string(addr))
-		if err != nil || len(id) == 0 {
+		if _, ok := crypto.PeerIDKey(id); err != nil || !ok {
 			return nil, ErrMessage
 		}
 		out = append(out, Contact{PeerID: append([]byte(nil), id...), Addr: ap})

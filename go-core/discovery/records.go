@@ -105,12 +105,26 @@ func (n *Node) store(rec *Record, raw []byte, origin string) error {
 	if !ok {
 		return ErrAddress
 	}
+	// Quotas before the signature: records past a quota cost no verification.
+	n.mu.Lock()
+	recs := n.records[rec.Genesis]
+	err := error(nil)
+	if recs[string(rec.PeerID)] == nil {
+		err = n.quotaLocked(recs, &stored{origin: origin, subnet: subnetOf(addr.Addr())})
+		if err != nil {
+			n.stats.QuotaRefused++
+		}
+	}
+	n.mu.Unlock()
+	if err != nil {
+		return err
+	}
 	if err := rec.Verify(); err != nil {
 		return err
 	}
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	recs := n.records[rec.Genesis]
+	recs = n.records[rec.Genesis]
 	key := string(rec.PeerID)
 	prev := recs[key]
 	if prev != nil && prev.rec.Seq >= rec.Seq {

@@ -20,8 +20,8 @@ import (
 const (
 	// maxBody bounds a request body: a record is at most discovery.MaxRecordSize bytes, hex-encoded.
 	maxBody = 4 * 1024
-	// clientRate and clientBurst are each client's request budget (per source address and
-	// port: every client is local): the node polls every 5 s and registers every 30 s.
+	// clientRate and clientBurst are each client's request budget (per source IP; the local
+	// node polls every 5 s and registers every 30 s, far below it).
 	clientRate  = 20
 	clientBurst = 40
 	// maxClients bounds the budgets kept; past it the least recently seen is forgotten.
@@ -69,7 +69,11 @@ func (a *api) guard(next http.Handler) http.Handler {
 				return
 			}
 		}
-		if !a.allow(r.RemoteAddr, time.Now()) {
+		client, _, err := net.SplitHostPort(r.RemoteAddr)
+		if err != nil {
+			client = r.RemoteAddr
+		}
+		if !a.allow(client, time.Now()) {
 			fail(w, http.StatusTooManyRequests, "over %d requests/s", clientRate)
 			return
 		}

@@ -111,3 +111,50 @@ func TestFlagsAndConfigFile(t *testing.T) {
 }
 
 func writeFile(path, s string) error { return os.WriteFile(path, []byte(s), 0o600) }
+
+// Finding: the API checked neither Host nor Content-Type, so a web page in the operator's
+// browser could drive it (DNS rebinding, a text/plain POST). Now both are refused, and a client
+// past its budget waits.
+func TestForeignHostTextPlainAndFloodsAreRefused(t *testing.T) {
+	srv := server(t)
+	do := func(method, host, ctype, body string) int {
+		req, _ := http.NewRequest(method, srv.URL+"/v1/records", strings.NewReader(body))
+		if method == http.MethodGet {
+			req, _ = http.NewRequest(method, srv.URL+"/v1/health", nil)
+		}
+		if host != "" {
+			req.Host = host
+		}
+		if ctype != "" {
+			req.Header.Set("Content-Type", ctype)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	good := `{"record":"` + record(t, 1) + `"}`
+	if got := do(http.MethodGet, "attacker.example", "", ""); got != http.StatusForbidden {
+		t.Fatalf("Host: attacker.example: %d", got)
+	}
+	if got := do(http.MethodPost, "attacker.example:30401", "application/json", good); got != http.StatusForbidden {
+		t.Fatalf("POST with Host: attacker.example: %d", got)
+	}
+	if got := do(http.MethodPost, "", "text/plain", good); got != http.StatusUnsupportedMediaType {
+		t.Fatalf("text/plain POST: %d", got)
+	}
+	if got := do(http.MethodPost, "localhost:30401", "application/json; charset=utf-8", good); got != http.StatusCreated {
+		t.Fatalf("a good POST: %d", got)
+	}
+	limited := 0
+	for range 2 * clientBurst {
+		if do(http.MethodGet, "", "", "") == http.StatusTooManyRequests {
+			limited++
+		}
+	}
+	if limited == 0 {
+		t.Fatalf("%d requests at once were all served", 2*clientBurst)
+	}
+}
