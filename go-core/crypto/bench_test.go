@@ -19,6 +19,7 @@ func BenchmarkSealOpen(b *testing.B) {
 			out := make([]byte, 0, size)
 			b.SetBytes(int64(size))
 			b.ReportAllocs()
+			b.ResetTimer()
 			for range b.N {
 				f, _ := x.Send.Seal(buf[:0], msg)
 				if _, err := y.Recv.Open(out[:0], f); err != nil {

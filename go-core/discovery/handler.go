@@ -68,16 +68,23 @@ func (n *Node) onMessage(from netip.AddrPort, peerID []byte, msg []byte) {
 			n.reject(sender, err)
 		}
 	case msgGetRecords:
-		genesis, theirs, cursor, err := decodeGetRecords(body)
+		genesis, start, cursor, theirs, err := decodeGetRecords(body)
 		if err != nil {
 			n.reject(sender, err)
 			return
 		}
-		held, digest := n.held(genesis)
-		if digest == theirs {
-			held = nil // the asker holds the same records: an empty page ends its pull
+		set := n.held(genesis)
+		page := encodeRecords(genesis, 0, nil, nil, true)
+		for r := start; r < numRanges; r++ {
+			if set.digests[r] != theirs[r] {
+				if r != start {
+					cursor = nil
+				}
+				page = encodeRecords(genesis, r, set.ranges[r], cursor, false)
+				break
+			}
 		}
-		n.send(sender, encodeRecords(genesis, held, cursor))
+		n.send(sender, page)
 		n.pingUnknown(sender)
 	case msgRecords:
 		page, err := decodeRecords(body)
@@ -85,13 +92,13 @@ func (n *Node) onMessage(from netip.AddrPort, peerID []byte, msg []byte) {
 			n.reject(sender, err)
 			return
 		}
-		if !n.pulled(sender, page) {
+		if !n.expects(sender, page.genesis) {
 			n.count(&n.stats.Unsolicited)
 			return
 		}
 		n.verified(sender)
 		for i, rec := range page.records {
-			if rec.Genesis != page.genesis {
+			if rec.Genesis != page.genesis || rangeOf(rec.PeerID) != page.rng {
 				continue
 			}
 			switch err := n.store(rec, page.raw[i], string(peerID)); {
@@ -100,6 +107,7 @@ func (n *Node) onMessage(from netip.AddrPort, peerID []byte, msg []byte) {
 				n.reject(sender, err)
 			}
 		}
+		n.pulled(sender, page)
 	}
 }
 
@@ -110,11 +118,11 @@ func (n *Node) verified(c Contact) {
 	n.mu.Unlock()
 }
 
-// pingUnknown pings a requester the table does not hold: its pong makes it a contact (the
-// session exists already, so this costs no handshake).
+// pingUnknown pings a requester the table does not hold but has room for: its pong makes it a
+// contact (the session exists already, so this costs no handshake).
 func (n *Node) pingUnknown(c Contact) {
 	n.mu.Lock()
-	known := n.table.has(c.PeerID)
+	known := n.table.has(c.PeerID) || !n.table.hasRoom(c)
 	outstanding := false
 	for _, p := range n.pings {
 		if string(p.contact.PeerID) == string(c.PeerID) {

@@ -17,8 +17,8 @@ const (
 	msgFindNode   = 3 // target [32]
 	msgNodes      = 4 // n u8, n × (lp8 peer id, lp8 "ip:port")
 	msgPutRecord  = 5 // record
-	msgGetRecords = 6 // genesis [32], digest [32], lp8 cursor (records after this PeerId)
-	msgRecords    = 7 // genesis [32], more u8, n u8, n × lp16 record
+	msgGetRecords = 6 // genesis [32], start u8, lp8 cursor, numRanges × digest [8]
+	msgRecords    = 7 // genesis [32], range u8, flags u8, n u8, n × lp16 record
 
 	maxMessage = transport.MaxMessageSize
 )
@@ -81,38 +81,57 @@ func decodeNodes(b []byte) ([]Contact, error) {
 	return out, nil
 }
 
-// encodeRecords is one RECORDS page: the records of recs (wire forms, in PeerId order) after
-// cursor that fit in one message; more tells the asker that records after the page remain.
-func encodeRecords(genesis [32]byte, recs []heldRecord, cursor []byte) []byte {
-	out := append([]byte{msgRecords}, genesis[:]...)
-	out = append(out, 0, 0)
-	count := 0
-	for _, r := range recs {
-		if bytes.Compare(r.peerID, cursor) <= 0 {
-			continue
-		}
-		if len(out)+2+len(r.raw) > maxMessage || count == 255 {
-			out[1+32] = 1
-			break
-		}
-		out = binary.LittleEndian.AppendUint16(out, uint16(len(r.raw)))
-		out = append(out, r.raw...)
-		count++
-	}
-	out[1+32+1] = byte(count)
-	return out
-}
+// Record pages: records fall in numRanges ranges by the first byte of their NodeID; a
+// GETRECORDS carries the asker's digest of each range, and the answer pages through the first
+// range at or after `start` whose digest differs, so that only what differs travels.
+const (
+	numRanges  = 64
+	digestSize = 8
+	// page flags
+	flagMore = 1 // records of this range after the page remain
+	flagDone = 2 // no range at or after start differs: the pull is over
+)
+
+// rangeOf is the range a record of peerID falls in.
+func rangeOf(peerID []byte) int { return int(IDOf(peerID)[0]) * numRanges / 256 }
 
 // heldRecord is a record's PeerId and wire form, as pages are built from.
 type heldRecord struct {
 	peerID, raw []byte
 }
 
+// encodeRecords is one RECORDS page of range r: the records of recs (in PeerId order) after
+// cursor that fit in one message.
+func encodeRecords(genesis [32]byte, r int, recs []heldRecord, cursor []byte, done bool) []byte {
+	out := append([]byte{msgRecords}, genesis[:]...)
+	out = append(out, byte(r), 0, 0)
+	if done {
+		out[1+32+1] = flagDone
+		return out
+	}
+	count := 0
+	for _, rec := range recs {
+		if bytes.Compare(rec.peerID, cursor) <= 0 {
+			continue
+		}
+		if len(out)+2+len(rec.raw) > maxMessage || count == 255 {
+			out[1+32+1] = flagMore
+			break
+		}
+		out = binary.LittleEndian.AppendUint16(out, uint16(len(rec.raw)))
+		out = append(out, rec.raw...)
+		count++
+	}
+	out[1+32+2] = byte(count)
+	return out
+}
+
 // recordsPage is one RECORDS message.
 type recordsPage struct {
-	genesis [32]byte
-	more    bool
-	records []*Record // parsed, not verified yet (see Node.store)
+	genesis    [32]byte
+	rng        int
+	more, done bool
+	records    []*Record // parsed, not verified yet (see Node.store)
 	// raw holds each record's wire form (to relay it unchanged).
 	raw [][]byte
 }
@@ -121,13 +140,12 @@ func decodeRecords(b []byte) (*recordsPage, error) {
 	rd := &reader{b: b}
 	page := &recordsPage{}
 	copy(page.genesis[:], rd.take(32))
-	more := rd.take(1)
-	n := rd.take(1)
-	if rd.err != nil || more[0] > 1 {
+	head := rd.take(3)
+	if rd.err != nil || int(head[0]) >= numRanges || head[1] > flagMore|flagDone {
 		return nil, ErrMessage
 	}
-	page.more = more[0] == 1
-	for range int(n[0]) {
+	page.rng, page.more, page.done = int(head[0]), head[1]&flagMore != 0, head[1]&flagDone != 0
+	for range int(head[2]) {
 		raw := rd.lp16(MaxRecordSize)
 		if rd.err != nil {
 			return nil, ErrMessage
@@ -145,27 +163,36 @@ func decodeRecords(b []byte) (*recordsPage, error) {
 	return page, nil
 }
 
-// getRecords asks for the records of genesis after cursor (a PeerId; empty: from the start);
-// digest is what the asker holds (see held), so that a daemon in sync gets an empty page.
-func getRecords(genesis [32]byte, digest [32]byte, cursor []byte) []byte {
+// rangeDigests are the asker's digests of every range.
+type rangeDigests [numRanges][digestSize]byte
+
+// getRecords asks for the records of genesis from range start on (after cursor, a PeerId, in
+// range start), sending the asker's digest of every range.
+func getRecords(genesis [32]byte, start int, cursor []byte, digests *rangeDigests) []byte {
 	out := append([]byte{msgGetRecords}, genesis[:]...)
-	out = append(out, digest[:]...)
-	out = append(out, byte(len(cursor)))
-	return append(out, cursor...)
+	out = append(out, byte(start), byte(len(cursor)))
+	out = append(out, cursor...)
+	for i := range digests {
+		out = append(out, digests[i][:]...)
+	}
+	return out
 }
 
 // decodeGetRecords reads a GETRECORDS body.
-func decodeGetRecords(b []byte) (genesis, digest [32]byte, cursor []byte, err error) {
+func decodeGetRecords(b []byte) (genesis [32]byte, start int, cursor []byte, digests *rangeDigests, err error) {
 	rd := &reader{b: b}
 	copy(genesis[:], rd.take(32))
-	copy(digest[:], rd.take(32))
-	l := rd.take(1)
-	if rd.err != nil {
-		return genesis, digest, nil, ErrMessage
+	head := rd.take(2)
+	if rd.err != nil || int(head[0]) >= numRanges {
+		return genesis, 0, nil, nil, ErrMessage
 	}
-	cursor = rd.take(int(l[0]))
+	cursor = rd.take(int(head[1]))
+	digests = &rangeDigests{}
+	for i := range digests {
+		copy(digests[i][:], rd.take(digestSize))
+	}
 	if rd.err != nil || len(rd.b) != 0 {
-		return genesis, digest, nil, ErrMessage
+		return genesis, 0, nil, nil, ErrMessage
 	}
-	return genesis, digest, cursor, nil
+	return genesis, int(head[0]), cursor, digests, nil
 }

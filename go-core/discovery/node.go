@@ -67,6 +67,7 @@ type Node struct {
 	local    map[string][]byte // records registered here (genesis ‖ PeerId → wire form)
 	interest map[[32]byte]time.Time
 	pulls    map[[32]byte]*pull
+	sets     map[[32]byte]*heldSet
 	pings    map[uint64]pendingPing
 	lookups  map[string]time.Time // FINDNODE sent, by contact PeerId
 	checks   *checker
@@ -101,6 +102,7 @@ func New(id *crypto.Identity, cfg Config) (*Node, error) {
 		local:    map[string][]byte{},
 		interest: map[[32]byte]time.Time{},
 		pulls:    map[[32]byte]*pull{},
+		sets:     map[[32]byte]*heldSet{},
 		pings:    map[uint64]pendingPing{},
 		lookups:  map[string]time.Time{},
 		done:     make(chan struct{}),
@@ -251,17 +253,18 @@ func (n *Node) refresh(round int) {
 		local = append(local, raw)
 	}
 	n.mu.Unlock()
-	// Join through the bootstrap daemons until the table holds others; then look up our own
-	// neighbourhood and a random id every few rounds.
-	if len(all) == 0 || round%10 == 0 {
+	// Join through the bootstrap daemons until the table holds others. Look up our own
+	// neighbourhood every round while the table is thin, every lookupRounds rounds after; a
+	// random id every lookupRounds rounds too.
+	if len(all) == 0 || round%(4*lookupRounds) == 0 {
 		for _, b := range n.cfg.Bootstrap {
 			n.findNode(b, self)
 		}
 	}
-	for _, c := range closest {
-		n.findNode(c, self)
-	}
-	if round%5 == 0 {
+	if len(all) < BucketSize || round%lookupRounds == 0 {
+		for _, c := range closest {
+			n.findNode(c, self)
+		}
 		var target NodeID
 		_, _ = rand.Read(target[:])
 		for _, e := range pick(all, 1, nil) {
@@ -269,10 +272,13 @@ func (n *Node) refresh(round int) {
 		}
 	}
 	// The records registered here reach the network even if the table was empty when they
-	// were registered: one contact a round gets them (and gossips what is new to it).
-	for _, e := range pick(all, 1, nil) {
-		for _, raw := range local {
-			n.send(e.Contact, append([]byte{msgPutRecord}, raw...))
+	// were registered: one contact gets them every pushRounds rounds (and gossips what is new
+	// to it), every round while the table is thin.
+	if len(all) < BucketSize || round%pushRounds == 0 {
+		for _, e := range pick(all, 1, nil) {
+			for _, raw := range local {
+				n.send(e.Contact, append([]byte{msgPutRecord}, raw...))
+			}
 		}
 	}
 	n.pullRound(genesis, all, now)

@@ -10,12 +10,14 @@ import (
 // in the pull's cursor, so giving up on a slow contact costs one repeated page, never the pull.
 const pullTimeout = 2 * time.Second
 
-// pull is the anti-entropy exchange of one chain's records: pages in PeerId order, asked one
-// after the other from one contact. The cursor survives a lost or late page: the next round
-// resumes after the last record received instead of starting again from the first page.
+// pull is the anti-entropy exchange of one chain's records: range by range, only the ranges
+// whose digests differ, pages in PeerId order, asked one after the other from one contact. The
+// position (range and cursor) survives a lost or late page: the next round resumes there
+// instead of starting again from the first page.
 type pull struct {
 	from   []byte    // PeerId of the contact asked for the next page
-	cursor []byte    // the last PeerId received; nil: from the start
+	start  int       // the range to go on from
+	cursor []byte    // the last PeerId received in range start; nil: from its first
 	sent   time.Time // when the next page was asked for; zero: no page awaited
 }
 
@@ -38,33 +40,42 @@ func (n *Node) pullRound(genesis [][32]byte, all []*entry, now time.Time) {
 			continue
 		}
 		p.from, p.sent = bytes.Clone(to[0].PeerID), now
-		cursor := bytes.Clone(p.cursor)
+		start, cursor := p.start, bytes.Clone(p.cursor)
 		n.mu.Unlock()
-		_, digest := n.held(g)
-		n.send(to[0].Contact, getRecords(g, digest, cursor))
+		n.send(to[0].Contact, getRecords(g, start, cursor, &n.held(g).digests))
 	}
 }
 
-// pulled checks that page answers the pull in flight for its chain from sender, and moves the
-// pull on: the next page is asked for at once, or the pull ends (an empty or last page). A page
-// nobody asked for (or from another contact) is refused: false.
-func (n *Node) pulled(sender Contact, page *recordsPage) bool {
+// expects reports whether a page of genesis from sender answers the pull in flight; a page
+// nobody asked for (or from another contact) is refused.
+func (n *Node) expects(sender Contact, genesis [32]byte) bool {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	p := n.pulls[genesis]
+	return p != nil && !p.sent.IsZero() && bytes.Equal(p.from, sender.PeerID)
+}
+
+// pulled moves a chain's pull on after a page from sender (its records stored): the next page
+// is asked for at once, or the pull ends (no range differs any more).
+func (n *Node) pulled(sender Contact, page *recordsPage) {
 	n.mu.Lock()
 	p := n.pulls[page.genesis]
 	if p == nil || p.sent.IsZero() || !bytes.Equal(p.from, sender.PeerID) {
 		n.mu.Unlock()
-		return false
+		return
 	}
-	if !page.more || len(page.records) == 0 {
-		p.cursor, p.sent = nil, time.Time{}
+	switch {
+	case page.done, !page.more && page.rng+1 >= numRanges:
+		p.start, p.cursor, p.sent = 0, nil, time.Time{}
 		n.mu.Unlock()
-		return true
+		return
+	case page.more && len(page.records) > 0:
+		p.start, p.cursor = page.rng, bytes.Clone(page.records[len(page.records)-1].PeerID)
+	default:
+		p.start, p.cursor = page.rng+1, nil
 	}
-	p.cursor = bytes.Clone(page.records[len(page.records)-1].PeerID)
 	p.sent = time.Now()
-	cursor := bytes.Clone(p.cursor)
+	start, cursor := p.start, bytes.Clone(p.cursor)
 	n.mu.Unlock()
-	_, digest := n.held(page.genesis)
-	n.send(sender, getRecords(page.genesis, digest, cursor))
-	return true
+	n.send(sender, getRecords(page.genesis, start, cursor, &n.held(page.genesis).digests))
 }

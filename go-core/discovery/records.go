@@ -150,6 +150,7 @@ func (n *Node) store(rec *Record, raw []byte, origin string) error {
 		n.byOrigin[s.origin]++
 	}
 	recs[key] = s
+	delete(n.sets, rec.Genesis)
 	n.stats.Accepted++
 	return nil
 }
@@ -180,6 +181,7 @@ func (n *Node) quotaLocked(recs map[string]*stored, s *stored) error {
 // removeLocked forgets one record.
 func (n *Node) removeLocked(genesis [32]byte, key string, s *stored) {
 	delete(n.records[genesis], key)
+	delete(n.sets, genesis)
 	n.nrecords--
 	if n.byOrigin[s.origin]--; n.byOrigin[s.origin] <= 0 {
 		delete(n.byOrigin, s.origin)
@@ -212,29 +214,43 @@ func sameAddrs(a, b []string) bool {
 	return strings.Join(a, "\n") == strings.Join(b, "\n")
 }
 
-// held lists the unexpired records of genesis in PeerId order (stable pages) with a digest of
-// their PeerIds and sequence numbers.
-func (n *Node) held(genesis [32]byte) ([]heldRecord, [32]byte) {
-	now := time.Now()
+// heldSet is a chain's records as pages are built from: each range's records in PeerId order
+// and its digest (SHA-256 over PeerId ‖ u64le seq of each, first 8 bytes). It is kept until
+// the chain's records change.
+type heldSet struct {
+	ranges  [numRanges][]heldRecord
+	digests rangeDigests
+}
+
+// held is the chain's heldSet, built again only after a change.
+func (n *Node) held(genesis [32]byte) *heldSet {
 	n.mu.Lock()
-	var live []*stored
+	defer n.mu.Unlock()
+	if set := n.sets[genesis]; set != nil {
+		return set
+	}
+	set := &heldSet{}
+	seqs := map[string]uint64{}
 	for _, s := range n.records[genesis] {
-		if !n.expired(s.rec, now) {
-			live = append(live, s)
+		r := rangeOf(s.rec.PeerID)
+		set.ranges[r] = append(set.ranges[r], heldRecord{peerID: s.rec.PeerID, raw: s.raw})
+		seqs[string(s.rec.PeerID)] = s.rec.Seq
+	}
+	for r := range set.ranges {
+		recs := set.ranges[r]
+		if len(recs) == 0 {
+			continue
 		}
+		slices.SortFunc(recs, func(a, b heldRecord) int { return bytes.Compare(a.peerID, b.peerID) })
+		h := sha256.New()
+		for _, rec := range recs {
+			h.Write(rec.peerID)
+			h.Write(binary.LittleEndian.AppendUint64(nil, seqs[string(rec.peerID)]))
+		}
+		copy(set.digests[r][:], h.Sum(nil))
 	}
-	n.mu.Unlock()
-	slices.SortFunc(live, func(a, b *stored) int { return bytes.Compare(a.rec.PeerID, b.rec.PeerID) })
-	h := sha256.New()
-	out := make([]heldRecord, len(live))
-	for i, s := range live {
-		h.Write(s.rec.PeerID)
-		h.Write(binary.LittleEndian.AppendUint64(nil, s.rec.Seq))
-		out[i] = heldRecord{peerID: s.rec.PeerID, raw: s.raw}
-	}
-	var digest [32]byte
-	h.Sum(digest[:0])
-	return out, digest
+	n.sets[genesis] = set
+	return set
 }
 
 // checkRecords drops expired records and those whose node failed maxCheckFailures checks, and

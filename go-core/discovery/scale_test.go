@@ -34,7 +34,8 @@ func BenchmarkConvergence1000(b *testing.B) {
 			}
 			var boot []Contact
 			if i > 0 {
-				boot = []Contact{daemons[0].Self()}
+				// Two bootstrap daemons: the first and one that joined before.
+				boot = []Contact{daemons[0].Self(), daemons[i/2].Self()}
 			}
 			d, err := New(mustID(b), Config{Conn: conn, Bootstrap: boot, Logger: quiet,
 				Liveness: func(*Record) bool { return true }})

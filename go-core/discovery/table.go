@@ -199,6 +199,26 @@ func (t *table) len() int {
 	return n
 }
 
+// hasRoom reports whether c would enter its bucket now (not full, subnet limits kept).
+func (t *table) hasRoom(c Contact) bool {
+	i := distanceBucket(t.self, IDOf(c.PeerID))
+	ip := c.Addr.Addr().Unmap()
+	if i < 0 || (!t.allowLocal && isLocal(ip)) || len(t.buckets[i].entries) >= BucketSize {
+		return false
+	}
+	if t.exempt(ip) {
+		return true
+	}
+	subnet := subnetOf(ip)
+	inBucket := 0
+	for _, o := range t.buckets[i].entries {
+		if subnetOf(o.Addr.Addr()) == subnet {
+			inBucket++
+		}
+	}
+	return inBucket < bucketSubnetLimit && t.subnets[subnet] < tableSubnetLimit
+}
+
 // has reports whether peerID is in the table.
 func (t *table) has(peerID []byte) bool {
 	id := IDOf(peerID)
