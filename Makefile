@@ -92,6 +92,7 @@ test-e2e:
 bench: setup
 	cargo bench --locked --workspace --benches
 	cd go-core && go test -run '^$$' -bench . -benchtime 1x -timeout 30m ./discovery && go test -run '^$$' -bench . ./crypto
+	cd go-core/bench/secretconn && go test -run '^$$' -bench Ratios -benchtime 1x .
 
 # Formatting and clippy on the crates without polkadot-sdk (part of `make test`).
 lint-fast:
