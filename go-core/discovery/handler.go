@@ -73,17 +73,7 @@ func (n *Node) onMessage(from netip.AddrPort, peerID []byte, msg []byte) {
 			n.reject(sender, err)
 			return
 		}
-		set := n.held(genesis)
-		page := encodeRecords(genesis, 0, nil, nil, true)
-		for r := start; r < numRanges; r++ {
-			if set.digests[r] != theirs[r] {
-				if r != start {
-					cursor = nil
-				}
-				page = encodeRecords(genesis, r, set.ranges[r], cursor, false)
-				break
-			}
-		}
+		page := n.page(genesis, start, cursor, theirs)
 		n.send(sender, page)
 		n.pingUnknown(sender)
 	case msgRecords:
@@ -98,7 +88,7 @@ func (n *Node) onMessage(from netip.AddrPort, peerID []byte, msg []byte) {
 		}
 		n.verified(sender)
 		for i, rec := range page.records {
-			if rec.Genesis != page.genesis || rangeOf(rec.PeerID) != page.rng {
+			if rec.Genesis != page.genesis {
 				continue
 			}
 			switch err := n.store(rec, page.raw[i], string(peerID)); {

@@ -42,7 +42,7 @@ func (n *Node) pullRound(genesis [][32]byte, all []*entry, now time.Time) {
 		p.from, p.sent = bytes.Clone(to[0].PeerID), now
 		start, cursor := p.start, bytes.Clone(p.cursor)
 		n.mu.Unlock()
-		n.send(to[0].Contact, getRecords(g, start, cursor, &n.held(g).digests))
+		n.send(to[0].Contact, getRecords(g, start, cursor, n.digests(g)))
 	}
 }
 
@@ -77,5 +77,5 @@ func (n *Node) pulled(sender Contact, page *recordsPage) {
 	p.sent = time.Now()
 	start, cursor := p.start, bytes.Clone(p.cursor)
 	n.mu.Unlock()
-	n.send(sender, getRecords(page.genesis, start, cursor, &n.held(page.genesis).digests))
+	n.send(sender, getRecords(page.genesis, start, cursor, n.digests(page.genesis)))
 }

@@ -27,6 +27,7 @@ type stored struct {
 	raw      []byte
 	origin   string // PeerId of the daemon that delivered it first; "" for the local API
 	subnet   netip.Prefix
+	rng      int // the page range (rangeOf), computed once
 	alive    bool
 	checked  time.Time
 	checking bool
@@ -131,7 +132,7 @@ func (n *Node) store(rec *Record, raw []byte, origin string) error {
 		n.stats.Stale++
 		return ErrStale
 	}
-	s := &stored{rec: rec, raw: raw, origin: origin, subnet: subnetOf(addr.Addr())}
+	s := &stored{rec: rec, raw: raw, origin: origin, subnet: subnetOf(addr.Addr()), rng: rangeOf(rec.PeerID)}
 	if prev != nil {
 		s.origin = prev.origin
 		if sameAddrs(prev.rec.Addrs, rec.Addrs) {
@@ -150,7 +151,12 @@ func (n *Node) store(rec *Record, raw []byte, origin string) error {
 		n.byOrigin[s.origin]++
 	}
 	recs[key] = s
-	delete(n.sets, rec.Genesis)
+	set := n.sets[rec.Genesis]
+	if set == nil {
+		set = &heldSet{}
+		n.sets[rec.Genesis] = set
+	}
+	set.put(s, prev)
 	n.stats.Accepted++
 	return nil
 }
@@ -181,7 +187,9 @@ func (n *Node) quotaLocked(recs map[string]*stored, s *stored) error {
 // removeLocked forgets one record.
 func (n *Node) removeLocked(genesis [32]byte, key string, s *stored) {
 	delete(n.records[genesis], key)
-	delete(n.sets, genesis)
+	if set := n.sets[genesis]; set != nil {
+		set.remove(s)
+	}
 	n.nrecords--
 	if n.byOrigin[s.origin]--; n.byOrigin[s.origin] <= 0 {
 		delete(n.byOrigin, s.origin)
@@ -190,6 +198,7 @@ func (n *Node) removeLocked(genesis [32]byte, key string, s *stored) {
 	if len(n.records[genesis]) == 0 {
 		delete(n.records, genesis)
 		delete(n.pulls, genesis)
+		delete(n.sets, genesis)
 	}
 }
 
@@ -214,43 +223,84 @@ func sameAddrs(a, b []string) bool {
 	return strings.Join(a, "\n") == strings.Join(b, "\n")
 }
 
-// heldSet is a chain's records as pages are built from: each range's records in PeerId order
-// and its digest (SHA-256 over PeerId ‖ u64le seq of each, first 8 bytes). It is kept until
-// the chain's records change.
+// heldSet is a chain's records as pages are built from, kept up to date on every change:
+// each range's records in PeerId order and its digest, the XOR of SHA-256(PeerId ‖ u64le seq)
+// (first 8 bytes) over the range's records, so that a change costs one hash, not a rebuild.
 type heldSet struct {
 	ranges  [numRanges][]heldRecord
 	digests rangeDigests
 }
 
-// held is the chain's heldSet, built again only after a change.
-func (n *Node) held(genesis [32]byte) *heldSet {
+func recordHash(peerID []byte, seq uint64) (out [digestSize]byte) {
+	h := sha256.Sum256(binary.LittleEndian.AppendUint64(append([]byte(nil), peerID...), seq))
+	copy(out[:], h[:])
+	return out
+}
+
+func (h *heldSet) toggle(r int, peerID []byte, seq uint64) {
+	x := recordHash(peerID, seq)
+	for i := range x {
+		h.digests[r][i] ^= x[i]
+	}
+}
+
+// put adds or replaces (old: the record replaced) a record.
+func (h *heldSet) put(s *stored, old *stored) {
+	r := s.rng
+	if old != nil {
+		h.remove(old)
+	}
+	recs := h.ranges[r]
+	at, _ := slices.BinarySearchFunc(recs, s.rec.PeerID, func(e heldRecord, id []byte) int { return bytes.Compare(e.peerID, id) })
+	h.ranges[r] = slices.Insert(recs, at, heldRecord{peerID: s.rec.PeerID, raw: s.raw})
+	h.toggle(r, s.rec.PeerID, s.rec.Seq)
+}
+
+func (h *heldSet) remove(s *stored) {
+	r := s.rng
+	recs := h.ranges[r]
+	at, found := slices.BinarySearchFunc(recs, s.rec.PeerID, func(e heldRecord, id []byte) int { return bytes.Compare(e.peerID, id) })
+	if found {
+		h.ranges[r] = slices.Delete(recs, at, at+1)
+		h.toggle(r, s.rec.PeerID, s.rec.Seq)
+	}
+}
+
+// digests copies the chain's range digests (zero for a chain not held).
+func (n *Node) digests(genesis [32]byte) *rangeDigests {
 	n.mu.Lock()
 	defer n.mu.Unlock()
+	out := &rangeDigests{}
 	if set := n.sets[genesis]; set != nil {
-		return set
+		*out = set.digests
 	}
-	set := &heldSet{}
-	seqs := map[string]uint64{}
-	for _, s := range n.records[genesis] {
-		r := rangeOf(s.rec.PeerID)
-		set.ranges[r] = append(set.ranges[r], heldRecord{peerID: s.rec.PeerID, raw: s.raw})
-		seqs[string(s.rec.PeerID)] = s.rec.Seq
-	}
-	for r := range set.ranges {
-		recs := set.ranges[r]
-		if len(recs) == 0 {
-			continue
+	return out
+}
+
+// page answers a GETRECORDS: a page of the first range from start on whose digest differs
+// from the asker's, or a "done" page.
+func (n *Node) page(genesis [32]byte, start int, cursor []byte, theirs *rangeDigests) []byte {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	set := n.sets[genesis]
+	var zero [digestSize]byte
+	for r := start; r < numRanges; r++ {
+		mine := zero
+		if set != nil {
+			mine = set.digests[r]
 		}
-		slices.SortFunc(recs, func(a, b heldRecord) int { return bytes.Compare(a.peerID, b.peerID) })
-		h := sha256.New()
-		for _, rec := range recs {
-			h.Write(rec.peerID)
-			h.Write(binary.LittleEndian.AppendUint64(nil, seqs[string(rec.peerID)]))
+		if mine != theirs[r] {
+			if r != start {
+				cursor = nil
+			}
+			var recs []heldRecord
+			if set != nil {
+				recs = set.ranges[r]
+			}
+			return encodeRecords(genesis, r, recs, cursor, false)
 		}
-		copy(set.digests[r][:], h.Sum(nil))
 	}
-	n.sets[genesis] = set
-	return set
+	return encodeRecords(genesis, 0, nil, nil, true)
 }
 
 // checkRecords drops expired records and those whose node failed maxCheckFailures checks, and
@@ -258,6 +308,8 @@ func (n *Node) held(genesis [32]byte) *heldSet {
 func (n *Node) checkRecords(now time.Time) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
+	// No more checks a round than the dial budget allows in one.
+	perRound, queued := max(1, int(dialsPerSecond*n.cfg.Refresh/time.Second)), 0
 	for g, recs := range n.records {
 		for key, s := range recs {
 			if n.expired(s.rec, now) || s.failures >= maxCheckFailures {
@@ -268,8 +320,9 @@ func (n *Node) checkRecords(now time.Time) {
 			if s.alive {
 				again = n.cfg.LivenessInterval
 			}
-			if !s.checking && now.Sub(s.checked) > again && n.checks.queue(s) {
+			if queued < perRound && !s.checking && now.Sub(s.checked) > again && n.checks.queue(s) {
 				s.checking = true
+				queued++
 			}
 		}
 	}
