@@ -39,7 +39,7 @@ E2E_TESTS := --test connect_peer --test smoke --test detr --test misbehaviour --
 # Crates that build without polkadot-sdk: clippy on them is quick, so `make test` runs it.
 PURE_CRATES := etrid-protocol etrid-aecomms etrid-p2p-fluent etrid-p2p-dpeers etrid-p2p-stored flarechain-tests detr-bench-report
 
-.PHONY: setup build run run-dev test test-unit test-go test-e2e test-zombienet fuzz-smoke bench lint lint-fast fmt
+.PHONY: setup build run run-dev test test-unit test-go test-e2e test-zombienet fuzz-smoke fuzz fuzz-go bench lint lint-fast fmt
 
 setup:
 	@bash scripts/setup.sh
@@ -65,8 +65,18 @@ test-unit:
 # API), then a short run of each fuzz target.
 test-go:
 	cd go-core && go vet ./... && go test -race -count=1 ./...
-	cd go-core && for t in crypto:FuzzOpen transport:FuzzPacket discovery:FuzzDecodeRecord discovery:FuzzMessages; do \
+	cd go-core && for t in $(GO_FUZZ_TARGETS); do \
 	  go test -run '^$$' -fuzz "^$${t#*:}$$" -fuzztime $(GO_FUZZ_SECONDS)s ./$${t%%:*} | tail -1; done
+
+# Go fuzz targets (every one) for FUZZ_SECONDS each; seeds and found inputs under each package's
+# testdata/fuzz/<target>, kept in the repository. `make fuzz` runs this (and the cargo-fuzz part).
+FUZZ_SECONDS ?= 60
+GO_FUZZ_TARGETS := crypto:FuzzOpen transport:FuzzPacket discovery:FuzzDecodeRecord discovery:FuzzMessages
+fuzz-go:
+	cd go-core && for t in $(GO_FUZZ_TARGETS); do \
+	  go test -run '^$$' -fuzz "^$${t#*:}$$" -fuzztime $(FUZZ_SECONDS)s ./$${t%%:*} | tail -1; done
+
+fuzz: fuzz-go
 
 # Every zombienet/*.zndsl, each on a fresh 4-node network with its own discovery daemons.
 test-zombienet:
@@ -81,7 +91,8 @@ test-e2e:
 
 bench: setup
 	cargo bench --locked --workspace --benches
-	cd go-core && go test -run '^$$' -bench . -benchtime 2x ./discovery && go test -run '^$$' -bench . ./crypto
+	cd go-core && go test -run '^$$' -bench . -benchtime 1x -timeout 30m ./discovery && go test -run '^$$' -bench . ./crypto
+	cd go-core/bench/secretconn && go test -run '^$$' -bench Ratios -benchtime 1x .
 
 # Formatting and clippy on the crates without polkadot-sdk (part of `make test`).
 lint-fast:

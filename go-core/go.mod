@@ -2,9 +2,10 @@ module github.com/flarechain/detr-p2p/go-core
 
 go 1.26.0
 
-require golang.org/x/crypto v0.59.0
-
 require (
-	golang.org/x/sys v0.50.0 // indirect
-	golang.org/x/time v0.16.0 // indirect
+	github.com/flynn/noise v1.1.0
+	golang.org/x/crypto v0.59.0
+	golang.org/x/time v0.16.0
 )
+
+require golang.org/x/sys v0.50.0 // indirect

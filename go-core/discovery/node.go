@@ -1,18 +1,12 @@
+// Package discovery finds FlareChain nodes: signed node records, a Kademlia-style table of
+// daemons, lookups, gossip and anti-entropy of records, liveness checks and expiry, every kind
+// of state bounded (limits.go) for daemons on the open Internet.
 package discovery
 
 import (
-	"bytes"
 	"crypto/rand"
-	"crypto/sha256"
-	"encoding/binary"
-	"encoding/hex"
-	"fmt"
 	"log/slog"
 	"math/big"
-	"net"
-	"net/netip"
-	"slices"
-	"strings"
 	"sync"
 	"time"
 
@@ -22,19 +16,25 @@ import (
 
 // Config tunes a Node; zero fields take the defaults.
 type Config struct {
-	// Listen is the UDP address (default "127.0.0.1:0").
+	// Listen is the UDP address (default "127.0.0.1:0"); ignored when Conn is set.
 	Listen string
+	// Conn, when set, is the datagram endpoint (an in-memory network in benchmarks).
+	Conn transport.PacketConn
 	// Bootstrap daemons to join through.
 	Bootstrap []Contact
 	// Refresh is the period of lookups, anti-entropy and liveness rounds (default 1 s).
 	Refresh time.Duration
-	// RecordTTL: a record not renewed (by a higher sequence) for this long expires (default 5 min).
+	// RecordTTL: a record expires this long after the time it was signed at (its sequence
+	// number, Unix milliseconds) (default 5 min).
 	RecordTTL time.Duration
+	// AllowLocal serves loopback, private and link-local addresses: in records, in the table
+	// and in liveness dials. Off, a daemon on the Internet neither stores nor dials them.
+	AllowLocal bool
 	// Liveness checks a record's node before it is handed out (default: a TCP connection to one
 	// of its /ip4|ip6/…/tcp/… addresses within 1 s).
 	Liveness func(*Record) bool
 	// LivenessInterval is how often a live record's node is checked again (default 30 s); a
-	// record whose check failed is retried every 5 refresh rounds.
+	// record whose check failed is retried after 5 refresh rounds.
 	LivenessInterval time.Duration
 	// Transport settings.
 	Transport transport.Config
@@ -42,21 +42,14 @@ type Config struct {
 	Logger *slog.Logger
 }
 
-const gossipFanout = 3
-
-type stored struct {
-	rec      *Record
-	raw      []byte
-	renewed  time.Time
-	alive    bool
-	checked  time.Time
-	checking bool
-}
-
 // Stats counts records and contacts.
 type Stats struct {
-	Contacts, Records, AliveRecords int
-	Accepted, Rejected, Stale       uint64
+	Contacts, Records, AliveRecords, Interests int
+	Accepted, Rejected, Stale, Expired         uint64
+	// QuotaRefused: records refused by a quota; Unsolicited: replies nobody asked for.
+	QuotaRefused, Unsolicited uint64
+	// Dials: liveness dials made; DialsSkipped: checks put off by the dial budget.
+	Dials, DialsSkipped uint64
 }
 
 // Node is one discovery daemon: a transport, a routing table and the records it knows.
@@ -66,12 +59,18 @@ type Node struct {
 	tr  *transport.Transport
 	log *slog.Logger
 
-	mu      sync.Mutex
-	table   table
-	records map[[32]byte]map[string]*stored
-	// genesis hashes asked for through Peers: pulled from other daemons even before any
-	// record of them is known here.
-	interest map[[32]byte]struct{}
+	mu       sync.Mutex
+	table    *table
+	records  map[[32]byte]map[string]*stored
+	nrecords int
+	byOrigin map[string]int
+	local    map[string][]byte // records registered here (genesis ‖ PeerId → wire form)
+	interest map[[32]byte]time.Time
+	pulls    map[[32]byte]*pull
+	sets     map[[32]byte]*heldSet
+	pings    map[uint64]pendingPing
+	lookups  map[string]time.Time // FINDNODE sent, by contact PeerId
+	checks   *checker
 	stats    Stats
 	done     chan struct{}
 	wg       sync.WaitGroup
@@ -91,25 +90,41 @@ func New(id *crypto.Identity, cfg Config) (*Node, error) {
 	if cfg.LivenessInterval == 0 {
 		cfg.LivenessInterval = 30 * time.Second
 	}
-	if cfg.Liveness == nil {
-		cfg.Liveness = DialLiveness(time.Second)
-	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
 	cfg.Transport.Logger = cfg.Logger
 	n := &Node{
 		id: id, cfg: cfg, log: cfg.Logger,
-		table:    table{self: IDOf(id.PeerID)},
+		table:    newTable(IDOf(id.PeerID), cfg.AllowLocal),
 		records:  map[[32]byte]map[string]*stored{},
-		interest: map[[32]byte]struct{}{},
+		byOrigin: map[string]int{},
+		local:    map[string][]byte{},
+		interest: map[[32]byte]time.Time{},
+		pulls:    map[[32]byte]*pull{},
+		sets:     map[[32]byte]*heldSet{},
+		pings:    map[uint64]pendingPing{},
+		lookups:  map[string]time.Time{},
 		done:     make(chan struct{}),
 	}
-	tr, err := transport.Listen(cfg.Listen, id, cfg.Transport, n.onMessage)
+	conn := cfg.Conn
+	if conn == nil {
+		c, err := transport.ListenUDP(cfg.Listen)
+		if err != nil {
+			return nil, err
+		}
+		conn = c
+	}
+	tr, err := transport.New(conn, id, cfg.Transport, n.onMessage)
 	if err != nil {
+		conn.Close()
 		return nil, err
 	}
 	n.tr = tr
+	if n.cfg.Liveness == nil {
+		n.cfg.Liveness = n.dialLiveness(time.Second)
+	}
+	n.checks = newChecker(n)
 	n.wg.Add(1)
 	go n.loop()
 	return n, nil
@@ -127,31 +142,21 @@ func (n *Node) Close() {
 	}
 	close(n.done)
 	n.wg.Wait()
+	n.checks.stop()
 	n.tr.Close()
 }
 
-// Register stores a node's own record and spreads it. The record must verify and must not be
-// older than the one held.
-func (n *Node) Register(raw []byte) (*Record, error) {
-	rec, err := DecodeRecord(raw)
-	if err != nil {
-		return nil, err
-	}
-	if err := n.store(rec, raw); err != nil {
-		return nil, err
-	}
-	n.gossip(raw, nil)
-	return rec, nil
-}
-
-// Peers lists the unexpired records of genesis whose nodes passed the liveness check.
+// Peers lists the unexpired records of genesis whose nodes passed the liveness check, and
+// notes the interest: a chain asked for is pulled from other daemons even before any record
+// of it is known here (maxInterests chains, each for interestTTL after the last ask).
 func (n *Node) Peers(genesis [32]byte) []*Record {
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	n.interest[genesis] = struct{}{}
+	n.noteInterestLocked(genesis, time.Now())
 	var out []*Record
+	now := time.Now()
 	for _, s := range n.records[genesis] {
-		if s.alive && time.Since(s.renewed) < n.cfg.RecordTTL {
+		if s.alive && !n.expired(s.rec, now) {
 			out = append(out, s.rec)
 		}
 	}
@@ -164,6 +169,7 @@ func (n *Node) Stats() (Stats, transport.Stats) {
 	defer n.mu.Unlock()
 	s := n.stats
 	s.Contacts = n.table.len()
+	s.Interests = len(n.interest)
 	for _, recs := range n.records {
 		for _, r := range recs {
 			s.Records++
@@ -173,36 +179,6 @@ func (n *Node) Stats() (Stats, transport.Stats) {
 		}
 	}
 	return s, n.tr.Stats()
-}
-
-// ErrStale is a record whose sequence is not above the one held.
-var ErrStale = fmt.Errorf("record: sequence not above the one held (stale)")
-
-func (n *Node) store(rec *Record, raw []byte) error {
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	recs := n.records[rec.Genesis]
-	if recs == nil {
-		recs = map[string]*stored{}
-		n.records[rec.Genesis] = recs
-	}
-	key := string(rec.PeerID)
-	if old := recs[key]; old != nil && old.rec.Seq >= rec.Seq {
-		n.stats.Stale++
-		return ErrStale
-	}
-	prev := recs[key]
-	s := &stored{rec: rec, raw: raw, renewed: time.Now()}
-	if prev != nil && sameAddrs(prev.rec.Addrs, rec.Addrs) {
-		s.alive, s.checked = prev.alive, prev.checked
-	}
-	recs[key] = s
-	n.stats.Accepted++
-	return nil
-}
-
-func sameAddrs(a, b []string) bool {
-	return strings.Join(a, "\n") == strings.Join(b, "\n")
 }
 
 func (n *Node) send(c Contact, msg []byte) {
@@ -223,6 +199,7 @@ func (n *Node) gossip(raw []byte, from []byte) {
 }
 
 func pick(all []*entry, k int, except []byte) []*entry {
+	all = append([]*entry(nil), all...)
 	var out []*entry
 	for len(all) > 0 && len(out) < k {
 		i, _ := rand.Int(rand.Reader, big.NewInt(int64(len(all))))
@@ -235,142 +212,17 @@ func pick(all []*entry, k int, except []byte) []*entry {
 	return out
 }
 
-// onMessage handles one authenticated message (called by the transport's read loop).
-func (n *Node) onMessage(from netip.AddrPort, peerID []byte, msg []byte) {
-	if len(msg) == 0 {
+func (n *Node) ping(c Contact) {
+	var nonce [8]byte
+	_, _ = rand.Read(nonce[:])
+	n.mu.Lock()
+	if len(n.pings) >= maxPendingPings {
+		n.mu.Unlock()
 		return
 	}
-	sender := Contact{PeerID: peerID, Addr: from}
-	n.mu.Lock()
-	n.table.add(sender, time.Now())
+	n.pings[leUint64(nonce[:])] = pendingPing{contact: c, sent: time.Now()}
 	n.mu.Unlock()
-	body := msg[1:]
-	switch msg[0] {
-	case msgPing:
-		if len(body) == 8 {
-			n.send(sender, append([]byte{msgPong}, body...))
-		}
-	case msgPong:
-	case msgFindNode:
-		if len(body) != 32 {
-			return
-		}
-		var target NodeID
-		copy(target[:], body)
-		n.mu.Lock()
-		closest := n.table.closest(target, BucketSize+1)
-		n.mu.Unlock()
-		var out []Contact
-		for _, c := range closest {
-			if string(c.PeerID) != string(peerID) {
-				out = append(out, c)
-			}
-		}
-		n.send(sender, encodeNodes(out))
-	case msgNodes:
-		contacts, err := decodeNodes(body)
-		if err != nil {
-			n.reject(sender, err)
-			return
-		}
-		n.mu.Lock()
-		var unknown []Contact
-		for _, c := range contacts {
-			if string(c.PeerID) != string(n.id.PeerID) && !n.table.has(c.PeerID) {
-				unknown = append(unknown, c)
-			}
-		}
-		n.mu.Unlock()
-		// Contacts enter the table only once they answer a ping themselves.
-		for _, c := range unknown {
-			n.ping(c)
-		}
-	case msgPutRecord:
-		rec, err := DecodeRecord(body)
-		if err != nil {
-			n.reject(sender, err)
-			return
-		}
-		raw := append([]byte(nil), body...)
-		if n.store(rec, raw) == nil {
-			n.gossip(raw, peerID)
-		}
-	case msgGetRecords:
-		if len(body) != 32+2+32 {
-			return
-		}
-		var genesis, theirs [32]byte
-		copy(genesis[:], body)
-		offset := int(binary.LittleEndian.Uint16(body[32:]))
-		copy(theirs[:], body[34:])
-		raws, digest := n.held(genesis)
-		if offset == 0 && digest == theirs {
-			return // the asker holds the same records: nothing to send
-		}
-		offset = min(offset, len(raws))
-		page, _ := encodeRecords(genesis, len(raws), offset, raws)
-		n.send(sender, page)
-	case msgRecords:
-		page, err := decodeRecords(body)
-		if err != nil {
-			n.reject(sender, err)
-			return
-		}
-		for i, rec := range page.records {
-			if rec.Genesis == page.genesis {
-				_ = n.store(rec, page.raw[i])
-			}
-		}
-		if next := page.offset + len(page.records); len(page.records) > 0 && next < page.total {
-			n.send(sender, getRecords(page.genesis, next, [32]byte{}))
-		}
-	}
-}
-
-func (n *Node) reject(from Contact, err error) {
-	n.mu.Lock()
-	n.stats.Rejected++
-	n.mu.Unlock()
-	n.log.Debug("rejected message", "from", from.Addr, "err", err)
-}
-
-// getRecords asks for the records of genesis from offset on; digest is what the asker holds
-// (see held), so that a daemon in sync is answered with nothing.
-func getRecords(genesis [32]byte, offset int, digest [32]byte) []byte {
-	out := append([]byte{msgGetRecords}, genesis[:]...)
-	out = binary.LittleEndian.AppendUint16(out, uint16(offset))
-	return append(out, digest[:]...)
-}
-
-// held lists the unexpired records of genesis in PeerId order (stable pages) with a digest of
-// their PeerIds and sequence numbers.
-func (n *Node) held(genesis [32]byte) ([][]byte, [32]byte) {
-	n.mu.Lock()
-	var live []*stored
-	for _, s := range n.records[genesis] {
-		if time.Since(s.renewed) < n.cfg.RecordTTL {
-			live = append(live, s)
-		}
-	}
-	n.mu.Unlock()
-	slices.SortFunc(live, func(a, b *stored) int { return bytes.Compare(a.rec.PeerID, b.rec.PeerID) })
-	h := sha256.New()
-	raws := make([][]byte, len(live))
-	for i, s := range live {
-		h.Write(s.rec.PeerID)
-		h.Write(binary.LittleEndian.AppendUint64(nil, s.rec.Seq))
-		raws[i] = s.raw
-	}
-	var digest [32]byte
-	h.Sum(digest[:0])
-	return raws, digest
-}
-
-func (n *Node) ping(c Contact) {
-	msg := make([]byte, 9)
-	msg[0] = msgPing
-	_, _ = rand.Read(msg[1:])
-	n.send(c, msg)
+	n.send(c, append([]byte{msgPing}, nonce[:]...))
 }
 
 func (n *Node) loop() {
@@ -387,139 +239,50 @@ func (n *Node) loop() {
 	}
 }
 
-// refresh is one round: lookups towards ourselves, anti-entropy with one random contact,
-// liveness of contacts and records, expiry.
+// refresh is one round: lookups towards ourselves, the local records pushed to one contact,
+// anti-entropy, liveness of contacts and records, expiry.
 func (n *Node) refresh(round int) {
+	now := time.Now()
 	self := n.table.self
 	n.mu.Lock()
 	closest := n.table.closest(self, 3)
 	all := n.table.all()
-	var genesis [][32]byte
-	for g := range n.records {
-		genesis = append(genesis, g)
-	}
-	for g := range n.interest {
-		if _, known := n.records[g]; !known {
-			genesis = append(genesis, g)
-		}
+	genesis := n.chainsLocked(now)
+	var local [][]byte
+	for _, raw := range n.local {
+		local = append(local, raw)
 	}
 	n.mu.Unlock()
-	// Join through the bootstrap daemons until the table holds others; then look up our own
-	// neighbourhood and a random id every few rounds.
-	find := append([]byte{msgFindNode}, self[:]...)
-	if len(all) == 0 || round%10 == 0 {
+	// Join through the bootstrap daemons until the table holds others. Look up our own
+	// neighbourhood every round while the table is thin, every lookupRounds rounds after; a
+	// random id every lookupRounds rounds too.
+	if len(all) == 0 || round%(4*lookupRounds) == 0 {
 		for _, b := range n.cfg.Bootstrap {
-			n.send(b, find)
+			n.findNode(b, self)
 		}
 	}
-	for _, c := range closest {
-		n.send(c, find)
-	}
-	if round%5 == 0 && len(all) > 0 {
+	if len(all) < BucketSize || round%lookupRounds == 0 {
+		for _, c := range closest {
+			n.findNode(c, self)
+		}
 		var target NodeID
 		_, _ = rand.Read(target[:])
 		for _, e := range pick(all, 1, nil) {
-			n.send(e.Contact, append([]byte{msgFindNode}, target[:]...))
+			n.findNode(e.Contact, target)
 		}
 	}
-	for _, e := range pick(all, 1, nil) {
-		for _, g := range genesis {
-			_, digest := n.held(g)
-			n.send(e.Contact, getRecords(g, 0, digest))
+	// The records registered here reach the network even if the table was empty when they
+	// were registered: one contact gets them every pushRounds rounds (and gossips what is new
+	// to it), every round while the table is thin.
+	if len(all) < BucketSize || round%pushRounds == 0 {
+		for _, e := range pick(all, 1, nil) {
+			for _, raw := range local {
+				n.send(e.Contact, append([]byte{msgPutRecord}, raw...))
+			}
 		}
 	}
-	// Contacts silent for 3 rounds get a ping; 3 missed pings remove them.
-	now := time.Now()
-	for _, e := range all {
-		if now.Sub(e.lastSeen) > 3*n.cfg.Refresh {
-			n.mu.Lock()
-			n.table.failed(e.PeerID)
-			n.mu.Unlock()
-			n.ping(e.Contact)
-		}
-	}
+	n.pullRound(genesis, all, now)
+	n.livenessRound(all, now)
+	n.expireLookups(now)
 	n.checkRecords(now)
 }
-
-// checkRecords drops expired records and checks the liveness of those not checked lately.
-func (n *Node) checkRecords(now time.Time) {
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	for g, recs := range n.records {
-		for key, s := range recs {
-			if now.Sub(s.renewed) >= n.cfg.RecordTTL {
-				delete(recs, key)
-				continue
-			}
-			again := 5 * n.cfg.Refresh
-			if s.alive {
-				again = n.cfg.LivenessInterval
-			}
-			if !s.checking && now.Sub(s.checked) > again {
-				s.checking = true
-				go n.checkOne(s)
-			}
-		}
-		if len(recs) == 0 {
-			delete(n.records, g)
-		}
-	}
-}
-
-func (n *Node) checkOne(s *stored) {
-	alive := n.cfg.Liveness(s.rec)
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	s.alive, s.checked, s.checking = alive, time.Now(), false
-}
-
-// DialLiveness checks a record by opening a TCP connection to one of its addresses.
-func DialLiveness(timeout time.Duration) func(*Record) bool {
-	return func(r *Record) bool {
-		for _, a := range r.Addrs {
-			hostPort, ok := TCPAddr(a)
-			if !ok {
-				continue
-			}
-			conn, err := net.DialTimeout("tcp", hostPort, timeout)
-			if err == nil {
-				conn.Close()
-				return true
-			}
-		}
-		return false
-	}
-}
-
-// TCPAddr turns /ip4/<a>/tcp/<p> or /ip6/<a>/tcp/<p> into host:port.
-func TCPAddr(multiaddr string) (string, bool) {
-	parts := strings.Split(multiaddr, "/")
-	if len(parts) < 5 || parts[0] != "" || parts[3] != "tcp" {
-		return "", false
-	}
-	ip, err := netip.ParseAddr(parts[2])
-	if err != nil || (parts[1] != "ip4" && parts[1] != "ip6") {
-		return "", false
-	}
-	return net.JoinHostPort(ip.String(), parts[4]), true
-}
-
-// ParseContact reads "<peer id hex>@<ip:port>", the form a daemon prints for itself.
-func ParseContact(s string) (Contact, error) {
-	id, addr, ok := strings.Cut(s, "@")
-	if !ok {
-		return Contact{}, fmt.Errorf("contact %q: want <peer-id-hex>@<ip:port>", s)
-	}
-	peerID, err := hex.DecodeString(id)
-	if err != nil || len(peerID) == 0 {
-		return Contact{}, fmt.Errorf("contact %q: peer id is not hex", s)
-	}
-	ap, err := netip.ParseAddrPort(addr)
-	if err != nil {
-		return Contact{}, fmt.Errorf("contact %q: %v", s, err)
-	}
-	return Contact{PeerID: peerID, Addr: ap}, nil
-}
-
-// String is the "<peer id hex>@<ip:port>" form.
-func (c Contact) String() string { return hex.EncodeToString(c.PeerID) + "@" + c.Addr.String() }

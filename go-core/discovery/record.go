@@ -152,6 +152,19 @@ func (r *reader) lp16(max int) []byte {
 
 // DecodeRecord parses and verifies a record; anything malformed, oversize or forged is an error.
 func DecodeRecord(b []byte) (*Record, error) {
+	r, err := parseRecord(b)
+	if err != nil {
+		return nil, err
+	}
+	if err := r.Verify(); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// parseRecord reads a record without checking its signature (the caller verifies it before
+// keeping it; a stale copy is dropped without paying for a verification).
+func parseRecord(b []byte) (*Record, error) {
 	if len(b) > MaxRecordSize {
 		return nil, ErrRecordTooLarge
 	}
@@ -187,9 +200,6 @@ func DecodeRecord(b []byte) (*Record, error) {
 	}
 	if len(rd.b) != 0 {
 		return nil, fmt.Errorf("%w: %d trailing bytes", ErrRecordFormat, len(rd.b))
-	}
-	if err := r.Verify(); err != nil {
-		return nil, err
 	}
 	return r, nil
 }

@@ -103,7 +103,7 @@ func TestTCPAddr(t *testing.T) {
 
 func FuzzDecodeRecord(f *testing.F) {
 	id, _ := crypto.GenerateIdentity(rand.Reader)
-	f.Add(signed(f, id, 1, 1, "/ip4/127.0.0.1/tcp/1"))
+	f.Add(signed(f, id, 1, at(1), "/ip4/127.0.0.1/tcp/1"))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		r, err := DecodeRecord(b)
 		if err != nil {

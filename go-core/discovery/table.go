@@ -1,15 +1,26 @@
 package discovery
 
 import (
-	"bytes"
 	"crypto/sha256"
 	"math/bits"
+	"net/netip"
 	"slices"
 	"time"
 )
 
-// BucketSize is k: contacts kept per distance bucket.
-const BucketSize = 16
+const (
+	// BucketSize is k: contacts kept per distance bucket.
+	BucketSize = 16
+	// maxReplacements: verified contacts kept per bucket to take the place of evicted ones
+	// (go-ethereum's replacement list).
+	maxReplacements = 10
+	// bucketSubnetLimit and tableSubnetLimit bound the contacts of one IPv4 /24 (IPv6 /56) per
+	// bucket and per table, as go-ethereum does: node ids are cheap to grind, addresses are not.
+	bucketSubnetLimit = 2
+	tableSubnetLimit  = 10
+	// maxPingFailures: missed pings in a row that evict a contact.
+	maxPingFailures = 3
+)
 
 // NodeID is a daemon's position in the keyspace: SHA-256 of its PeerId.
 type NodeID [32]byte
@@ -34,61 +45,122 @@ type entry struct {
 	failures int
 }
 
-// table is a Kademlia routing table: 256 buckets of at most BucketSize contacts, least recently
-// seen first. A full bucket keeps its old contacts (they are the ones likely to stay up) and
-// refuses the new one; contacts that fail liveness checks are evicted.
-type table struct {
-	self    NodeID
-	buckets [256][]*entry
+type bucket struct {
+	entries      []*entry // least recently seen first
+	replacements []*entry // most recent last
 }
 
-// add inserts or refreshes a contact; false if its bucket is full.
+// table is a Kademlia routing table: 256 buckets of at most BucketSize contacts. A full bucket
+// keeps its old contacts (they are the ones likely to stay up) and keeps the new one as a
+// replacement; contacts that fail liveness checks are evicted and replaced. Subnet limits
+// apply, except to local addresses where the daemon serves them.
+type table struct {
+	self       NodeID
+	allowLocal bool
+	buckets    [256]bucket
+	subnets    map[netip.Prefix]int
+}
+
+func newTable(self NodeID, allowLocal bool) *table {
+	return &table{self: self, allowLocal: allowLocal, subnets: map[netip.Prefix]int{}}
+}
+
+func (t *table) exempt(ip netip.Addr) bool { return t.allowLocal && isLocal(ip) }
+
+// add inserts or refreshes a verified contact; false if it went to the replacements or was
+// refused (an address not served, or a full subnet).
 func (t *table) add(c Contact, now time.Time) bool {
 	id := IDOf(c.PeerID)
 	i := distanceBucket(t.self, id)
-	if i < 0 {
+	ip := c.Addr.Addr().Unmap()
+	if i < 0 || (!t.allowLocal && isLocal(ip)) {
 		return false
 	}
-	b := t.buckets[i]
-	for j, e := range b {
+	b := &t.buckets[i]
+	for j, e := range b.entries {
 		if e.id == id {
-			e.Addr, e.lastSeen, e.failures = c.Addr, now, 0
-			t.buckets[i] = append(append(b[:j:j], b[j+1:]...), e)
+			if e.Addr != c.Addr {
+				// A new address is a new contact for the subnet limits.
+				t.remove(b, j)
+				return t.add(c, now)
+			}
+			e.lastSeen, e.failures = now, 0
+			b.entries = append(append(b.entries[:j:j], b.entries[j+1:]...), e)
 			return true
 		}
 	}
-	if len(b) >= BucketSize {
+	e := &entry{Contact: c, id: id, lastSeen: now}
+	subnet := subnetOf(ip)
+	if !t.exempt(ip) {
+		inBucket := 0
+		for _, o := range b.entries {
+			if subnetOf(o.Addr.Addr()) == subnet {
+				inBucket++
+			}
+		}
+		if inBucket >= bucketSubnetLimit || t.subnets[subnet] >= tableSubnetLimit {
+			return false
+		}
+	}
+	if len(b.entries) >= BucketSize {
+		b.replacements = slices.DeleteFunc(b.replacements, func(r *entry) bool { return r.id == id })
+		b.replacements = append(b.replacements, e)
+		if len(b.replacements) > maxReplacements {
+			b.replacements = b.replacements[1:]
+		}
 		return false
 	}
-	t.buckets[i] = append(b, &entry{Contact: c, id: id, lastSeen: now})
+	b.entries = append(b.entries, e)
+	if !t.exempt(ip) {
+		t.subnets[subnet]++
+	}
 	return true
 }
 
-// failed counts a missed liveness check; after 3 the contact is removed.
+func (t *table) remove(b *bucket, j int) {
+	e := b.entries[j]
+	b.entries = slices.Delete(b.entries, j, j+1)
+	if ip := e.Addr.Addr().Unmap(); !t.exempt(ip) {
+		subnet := subnetOf(ip)
+		if t.subnets[subnet]--; t.subnets[subnet] <= 0 {
+			delete(t.subnets, subnet)
+		}
+	}
+}
+
+// failed counts a missed ping; after maxPingFailures the contact is evicted and the most
+// recent replacement that fits the subnet limits takes its place.
 func (t *table) failed(peerID []byte) {
 	id := IDOf(peerID)
 	i := distanceBucket(t.self, id)
 	if i < 0 {
 		return
 	}
-	t.buckets[i] = slices.DeleteFunc(t.buckets[i], func(e *entry) bool {
-		if e.id != id {
-			return false
+	b := &t.buckets[i]
+	j := slices.IndexFunc(b.entries, func(e *entry) bool { return e.id == id })
+	if j < 0 {
+		return
+	}
+	if b.entries[j].failures++; b.entries[j].failures < maxPingFailures {
+		return
+	}
+	t.remove(b, j)
+	for len(b.replacements) > 0 {
+		r := b.replacements[len(b.replacements)-1]
+		b.replacements = b.replacements[:len(b.replacements)-1]
+		if t.add(r.Contact, r.lastSeen) {
+			return
 		}
-		e.failures++
-		return e.failures >= 3
-	})
+	}
 }
 
 // closest returns up to n contacts closest to target by XOR distance.
 func (t *table) closest(target NodeID, n int) []Contact {
 	var all []*entry
-	for _, b := range t.buckets {
-		all = append(all, b...)
+	for i := range t.buckets {
+		all = append(all, t.buckets[i].entries...)
 	}
-	slices.SortFunc(all, func(x, y *entry) int {
-		return bytes.Compare(xor(x.id, target), xor(y.id, target))
-	})
+	slices.SortFunc(all, func(x, y *entry) int { return compareDistance(x.id, y.id, target) })
 	out := make([]Contact, 0, min(n, len(all)))
 	for _, e := range all[:min(n, len(all))] {
 		out = append(out, e.Contact)
@@ -96,11 +168,22 @@ func (t *table) closest(target NodeID, n int) []Contact {
 	return out
 }
 
-// all is a copy of every contact, least recently seen first within each bucket.
+// compareDistance orders a and b by XOR distance to target.
+func compareDistance(a, b, target NodeID) int {
+	for i := range target {
+		da, db := a[i]^target[i], b[i]^target[i]
+		if da != db {
+			return int(da) - int(db)
+		}
+	}
+	return 0
+}
+
+// all is a copy of every contact.
 func (t *table) all() []*entry {
 	var out []*entry
-	for _, b := range t.buckets {
-		for _, e := range b {
+	for i := range t.buckets {
+		for _, e := range t.buckets[i].entries {
 			cp := *e
 			out = append(out, &cp)
 		}
@@ -110,31 +193,35 @@ func (t *table) all() []*entry {
 
 func (t *table) len() int {
 	n := 0
-	for _, b := range t.buckets {
-		n += len(b)
+	for i := range t.buckets {
+		n += len(t.buckets[i].entries)
 	}
 	return n
 }
 
-func xor(a, b NodeID) []byte {
-	out := make([]byte, 32)
-	for i := range a {
-		out[i] = a[i] ^ b[i]
+// hasRoom reports whether c would enter its bucket now (not full, subnet limits kept).
+func (t *table) hasRoom(c Contact) bool {
+	i := distanceBucket(t.self, IDOf(c.PeerID))
+	ip := c.Addr.Addr().Unmap()
+	if i < 0 || (!t.allowLocal && isLocal(ip)) || len(t.buckets[i].entries) >= BucketSize {
+		return false
 	}
-	return out
+	if t.exempt(ip) {
+		return true
+	}
+	subnet := subnetOf(ip)
+	inBucket := 0
+	for _, o := range t.buckets[i].entries {
+		if subnetOf(o.Addr.Addr()) == subnet {
+			inBucket++
+		}
+	}
+	return inBucket < bucketSubnetLimit && t.subnets[subnet] < tableSubnetLimit
 }
 
 // has reports whether peerID is in the table.
 func (t *table) has(peerID []byte) bool {
 	id := IDOf(peerID)
 	i := distanceBucket(t.self, id)
-	if i < 0 {
-		return false
-	}
-	for _, e := range t.buckets[i] {
-		if e.id == id {
-			return true
-		}
-	}
-	return false
+	return i >= 0 && slices.ContainsFunc(t.buckets[i].entries, func(e *entry) bool { return e.id == id })
 }

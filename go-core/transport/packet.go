@@ -1,73 +1,110 @@
-// Package transport carries discovery messages between daemons as sealed UDP packets: an
-// AEComms handshake (the crypto package) per peer address, then ChaCha20-Poly1305 frames.
-// Packets are at most 1280 bytes (like discv5). A daemon never sends an address that has not
-// proven it receives there more bytes than that address sent (anti-amplification), limits
-// packets per source IP, and forgets handshakes that do not complete in time.
+// Package transport carries discovery messages between daemons as sealed UDP datagrams:
+// AEComms v2 (Noise XX with certified static keys, the crypto package) per (PeerId, address),
+// then ChaCha20-Poly1305 frames opened through a sliding replay window.
+//
+// A responder does no Diffie-Hellman, signature or key generation for an address until that
+// address has echoed a stateless cookie (WireGuard's cookie reply, discv5's WHOAREYOU); every
+// answer to an unproven address is smaller than what it sent; a handshake replaces a session
+// only once it is complete and authenticated; handshake crypto runs in a bounded worker pool,
+// never on the read loop or under the transport's lock.
 package transport
 
 import (
+	"encoding/binary"
 	"errors"
 
 	"github.com/flarechain/detr-p2p/go-core/crypto"
 )
 
-// Packet layout: one type byte, then
+// Datagram layout: one type byte, then
 //
-//	init: lp8(peer id) ‖ handshake (136) ‖ zero padding up to MinInitSize
-//	resp: lp8(peer id) ‖ handshake (136)
-//	data: sealed frame (u64le generation ‖ u64le counter ‖ ciphertext ‖ tag)
+//	hello    i→r  u32le sender index ‖ cookie[16] (zero: none yet) ‖ XX message 1 (32) ‖ zero padding to HelloSize
+//	cookie   r→i  u32le receiver index ‖ the hello's ephemeral key[:16] ‖ cookie[16]
+//	response r→i  u32le sender index ‖ u32le receiver index ‖ XX message 2 (192)
+//	finish   i→r  u32le receiver index ‖ XX message 3 (160) ‖ a frame (the initiator repeats message 3
+//	              in front of its frames until a frame of the responder shows it arrived)
+//	data          u32le receiver index ‖ frame (u64le epoch ‖ u64le counter ‖ ciphertext ‖ tag)
 const (
-	typeInit = 1
-	typeResp = 2
-	typeData = 3
+	typeHello    = 1
+	typeCookie   = 2
+	typeResponse = 3
+	typeFinish   = 4
+	typeData     = 5
 
-	// MaxPacketSize bounds every packet sent or accepted.
+	// MaxPacketSize bounds every datagram sent or accepted (discv5's limit: no fragmentation on
+	// any path with the IPv6 minimum MTU).
 	MaxPacketSize = 1280
-	// MinInitSize is the least size of an init packet: the response is never larger, so an
-	// unverified address gets at most as many bytes as it sent.
-	MinInitSize = 256
-	// MaxMessageSize is the largest plaintext a data packet carries.
-	MaxMessageSize = MaxPacketSize - 1 - crypto.FrameOverhead
-	maxPeerIDLen   = 64
+	// HelloSize is the padded size of a hello: the largest answer to it (a response, 201
+	// bytes) is smaller, so an address never gets more bytes than it sent before it proves it
+	// receives.
+	HelloSize = 256
+	// CookieSize is the size of a cookie and of the MAC it is.
+	CookieSize = 16
+
+	helloHead    = 1 + 4 + CookieSize
+	cookieLen    = 1 + 4 + 16 + CookieSize
+	responseLen  = 1 + 4 + 4 + crypto.Msg2Size
+	finishHead   = 1 + 4 + crypto.Msg3Size
+	dataHead     = 1 + 4
+	minFinishLen = finishHead + crypto.FrameOverhead
+
+	// MaxMessageSize is the largest plaintext one datagram carries (in a finish, the largest
+	// envelope: message 3 in front of the frame).
+	MaxMessageSize = MaxPacketSize - finishHead - crypto.FrameOverhead
 )
 
-// Errors of packet parsing.
+// Errors of datagram parsing and sending.
 var (
-	ErrPacketSize = errors.New("transport: packet size out of bounds")
-	ErrPacketType = errors.New("transport: unknown packet type")
-	ErrPacket     = errors.New("transport: malformed packet")
-	ErrTooLarge   = errors.New("transport: message over the packet limit")
+	ErrPacket   = errors.New("transport: malformed datagram")
+	ErrTooLarge = errors.New("transport: message over the datagram limit")
 )
 
-type handshakePacket struct {
-	peerID    []byte
-	handshake *crypto.HandshakeMessage
-}
-
-func encodeHandshake(typ byte, peerID []byte, h *crypto.HandshakeMessage) []byte {
-	out := append([]byte{typ, byte(len(peerID))}, peerID...)
-	out = append(out, h.Encode()...)
-	if typ == typeInit && len(out) < MinInitSize {
-		out = append(out, make([]byte, MinInitSize-len(out))...)
+func encodeHello(index uint32, cookie *[CookieSize]byte, msg1 []byte) []byte {
+	out := make([]byte, HelloSize)
+	out[0] = typeHello
+	binary.LittleEndian.PutUint32(out[1:], index)
+	if cookie != nil {
+		copy(out[5:], cookie[:])
 	}
+	copy(out[helloHead:], msg1)
 	return out
 }
 
-// parseHandshake reads an init or resp packet (type byte included).
-func parseHandshake(p []byte) (*handshakePacket, error) {
-	if len(p) < 2 {
-		return nil, ErrPacket
+type hello struct {
+	index  uint32
+	cookie [CookieSize]byte
+	msg1   []byte
+}
+
+func parseHello(p []byte) (hello, error) {
+	if len(p) != HelloSize {
+		return hello{}, ErrPacket
 	}
-	n := int(p[1])
-	if n == 0 || n > maxPeerIDLen || len(p) < 2+n+crypto.HandshakeSize {
-		return nil, ErrPacket
-	}
-	if p[0] == typeInit && len(p) < MinInitSize {
-		return nil, ErrPacketSize
-	}
-	h, err := crypto.DecodeHandshake(p[2+n : 2+n+crypto.HandshakeSize])
-	if err != nil {
-		return nil, err
-	}
-	return &handshakePacket{peerID: append([]byte(nil), p[2:2+n]...), handshake: h}, nil
+	h := hello{index: binary.LittleEndian.Uint32(p[1:]), msg1: p[helloHead : helloHead+crypto.Msg1Size]}
+	copy(h.cookie[:], p[5:])
+	return h, nil
+}
+
+func encodeCookie(index uint32, ephemeral []byte, cookie [CookieSize]byte) []byte {
+	out := make([]byte, 0, cookieLen)
+	out = append(out, typeCookie)
+	out = binary.LittleEndian.AppendUint32(out, index)
+	out = append(out, ephemeral[:16]...)
+	return append(out, cookie[:]...)
+}
+
+func encodeResponse(sender, receiver uint32, msg2 []byte) []byte {
+	out := make([]byte, 0, responseLen)
+	out = append(out, typeResponse)
+	out = binary.LittleEndian.AppendUint32(out, sender)
+	out = binary.LittleEndian.AppendUint32(out, receiver)
+	return append(out, msg2...)
+}
+
+// finishPrefix is a finish datagram up to its frame.
+func finishPrefix(receiver uint32, msg3 []byte) []byte {
+	out := make([]byte, 0, finishHead)
+	out = append(out, typeFinish)
+	out = binary.LittleEndian.AppendUint32(out, receiver)
+	return append(out, msg3...)
 }

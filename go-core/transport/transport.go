@@ -3,37 +3,58 @@ package transport
 import (
 	"bytes"
 	"crypto/rand"
+	"encoding/binary"
 	"errors"
 	"log/slog"
-	"net"
 	"net/netip"
+	"runtime"
 	"sync"
 	"time"
-
-	"golang.org/x/time/rate"
 
 	"github.com/flarechain/detr-p2p/go-core/crypto"
 )
 
+const (
+	// maxQueued bounds the messages waiting for a handshake with one peer.
+	maxQueued = 32
+	// maxPeers bounds the (identity, address) pairs with a session or a handshake: the
+	// discovery table and its lookups need a few hundred; the rest would be an attacker's.
+	maxPeers = 4096
+	// maxHalfOpen bounds the handshakes answered with message 2 and waiting for message 3
+	// (each holds an ephemeral key); beyond it hellos are shed until some complete or expire.
+	maxHalfOpen = 1024
+	// maxCookieReplies is how many cookie replies one hello follows: one is the protocol, a
+	// second covers a secret rotation; more would be a loop an attacker could keep going.
+	maxCookieReplies = 2
+	// retiredGrace keeps a replaced session for receiving frames still in flight under it.
+	retiredGrace = 30 * time.Second
+)
+
 // Config tunes a Transport; zero fields take the defaults.
 type Config struct {
-	// Protocol binds the handshakes (default "/detr/discovery/1").
+	// Protocol is the protocol name in the handshake's prologue (default "/detr/discovery/2").
 	Protocol string
 	// HandshakeTimeout drops handshakes (and the messages waiting on them) not completed in
 	// time (default 5 s).
 	HandshakeTimeout time.Duration
-	// SessionLifetime starts a new handshake for sends after this long (default 10 min).
+	// SessionLifetime starts a new handshake (fresh Diffie-Hellman) for a session this old,
+	// and drops a session silent for this long (default 10 min).
 	SessionLifetime time.Duration
-	// PerIPRate and PerIPBurst limit packets accepted per source IP (default 200/s, 400).
-	PerIPRate  rate.Limit
-	PerIPBurst int
+	// RekeyFrames: the sender moves to the next key epoch after this many frames (default 2^16).
+	RekeyFrames uint64
+	// PerSourceRate and PerSourceBurst limit datagrams per source (IPv4 address, IPv6 /64,
+	// loopback address and port) (default 200/s, 400).
+	PerSourceRate  float64
+	PerSourceBurst int
+	// HandshakeWorkers and HandshakeQueue size the handshake pool (default GOMAXPROCS, 256).
+	HandshakeWorkers, HandshakeQueue int
 	// Logger (default slog.Default()).
 	Logger *slog.Logger
 }
 
 func (c *Config) defaults() {
 	if c.Protocol == "" {
-		c.Protocol = "/detr/discovery/1"
+		c.Protocol = "/detr/discovery/2"
 	}
 	if c.HandshakeTimeout == 0 {
 		c.HandshakeTimeout = 5 * time.Second
@@ -41,18 +62,28 @@ func (c *Config) defaults() {
 	if c.SessionLifetime == 0 {
 		c.SessionLifetime = 10 * time.Minute
 	}
-	if c.PerIPRate == 0 {
-		c.PerIPRate = 200
+	if c.RekeyFrames == 0 {
+		c.RekeyFrames = 1 << 16
 	}
-	if c.PerIPBurst == 0 {
-		c.PerIPBurst = 400
+	if c.PerSourceRate == 0 {
+		c.PerSourceRate = 200
+	}
+	if c.PerSourceBurst == 0 {
+		c.PerSourceBurst = 400
+	}
+	if c.HandshakeWorkers == 0 {
+		c.HandshakeWorkers = runtime.GOMAXPROCS(0)
+	}
+	if c.HandshakeQueue == 0 {
+		c.HandshakeQueue = 256
 	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()
 	}
 }
 
-// Handler receives every authenticated message with the sender's address and PeerId.
+// Handler receives every authenticated message with the sender's address and PeerId. It may
+// be called from several goroutines at once.
 type Handler func(from netip.AddrPort, peerID []byte, msg []byte)
 
 // Stats counts what the transport did.
@@ -60,61 +91,71 @@ type Stats struct {
 	PacketsIn, PacketsOut, BytesIn, BytesOut uint64
 	Dropped, RateLimited, AuthFailures       uint64
 	Handshakes, HandshakeFailures, Timeouts  uint64
+	// CookiesSent: hellos answered with a cookie reply; HandshakesShed: handshakes dropped
+	// because the pool's queue, the half-open table or the peer table was full.
+	CookiesSent, HandshakesShed uint64
 }
 
-const maxQueued = 32
+// ErrBusy is returned by Send when no more peers or queued messages fit.
+var ErrBusy = errors.New("transport: too many peers or messages waiting for a handshake")
 
-type peer struct {
-	peerID   []byte
-	sessions []*crypto.Session // newest last; at most 2 (current and a candidate)
-	created  time.Time
-	verified bool // the address proved it receives: it sent a frame only our keys open
-	pending  *crypto.Pending
-	started  time.Time
-	queue    [][]byte
-}
-
-// Transport is one UDP socket and the sessions of every peer address.
+// Transport is one datagram endpoint and the sessions of every (identity, address).
 type Transport struct {
 	cfg     Config
 	id      *crypto.Identity
-	conn    *net.UDPConn
+	static  *crypto.StaticKey
+	conn    PacketConn
 	handler Handler
+	cookies *cookies
+	limiter *sourceLimiter
+	pool    *pool
 
-	mu       sync.Mutex
-	peers    map[netip.AddrPort]*peer
-	limiters map[netip.Addr]*rate.Limiter
-	stats    Stats
-	done     chan struct{}
+	mu            sync.Mutex
+	peers         map[peerKey]*peer
+	sessions      map[uint32]*session  // by local index, current and retired
+	halfOpen      map[uint32]*halfOpen // by local index
+	halfByHello   map[halfKey]uint32
+	pendingByIdx  map[uint32]*peer
+	pendingByAddr map[netip.AddrPort]*peer
+	stats         Stats
+	done          chan struct{}
+	wg            sync.WaitGroup
 }
 
-// Listen opens a UDP socket at addr (e.g. "127.0.0.1:0").
+// Listen opens a UDP socket at addr (e.g. "127.0.0.1:0") and starts a transport on it.
 func Listen(addr string, id *crypto.Identity, cfg Config, handler Handler) (*Transport, error) {
-	cfg.defaults()
-	ua, err := net.ResolveUDPAddr("udp", addr)
+	conn, err := ListenUDP(addr)
 	if err != nil {
 		return nil, err
 	}
-	conn, err := net.ListenUDP("udp", ua)
+	return New(conn, id, cfg, handler)
+}
+
+// New starts a transport on conn with a fresh static key certified by id.
+func New(conn PacketConn, id *crypto.Identity, cfg Config, handler Handler) (*Transport, error) {
+	cfg.defaults()
+	static, err := crypto.NewStaticKey(id, rand.Reader)
 	if err != nil {
 		return nil, err
 	}
 	t := &Transport{
-		cfg: cfg, id: id, conn: conn, handler: handler,
-		peers: map[netip.AddrPort]*peer{}, limiters: map[netip.Addr]*rate.Limiter{},
+		cfg: cfg, id: id, static: static, conn: conn, handler: handler,
+		cookies: newCookies(), limiter: newSourceLimiter(cfg.PerSourceRate, cfg.PerSourceBurst),
+		pool:  newPool(cfg.HandshakeWorkers, cfg.HandshakeQueue),
+		peers: map[peerKey]*peer{}, sessions: map[uint32]*session{}, halfOpen: map[uint32]*halfOpen{},
+		halfByHello: map[halfKey]uint32{}, pendingByIdx: map[uint32]*peer{}, pendingByAddr: map[netip.AddrPort]*peer{},
 		done: make(chan struct{}),
 	}
+	t.wg.Add(2)
 	go t.readLoop()
 	go t.sweepLoop()
 	return t, nil
 }
 
-// LocalAddr is the socket's address.
-func (t *Transport) LocalAddr() netip.AddrPort {
-	return t.conn.LocalAddr().(*net.UDPAddr).AddrPort()
-}
+// LocalAddr is the endpoint's address.
+func (t *Transport) LocalAddr() netip.AddrPort { return t.conn.LocalAddr() }
 
-// Close stops the transport and zeroizes every session.
+// Close stops the transport and zeroizes every key.
 func (t *Transport) Close() error {
 	select {
 	case <-t.done:
@@ -123,14 +164,27 @@ func (t *Transport) Close() error {
 	}
 	close(t.done)
 	err := t.conn.Close()
+	t.wg.Wait()
+	t.pool.stop()
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	for _, p := range t.peers {
-		for _, s := range p.sessions {
-			s.Close()
+	for _, s := range t.sessions {
+		s.keys.Close()
+	}
+	for _, h := range t.halfOpen {
+		if h.hs != nil {
+			h.hs.Close()
 		}
 	}
-	t.peers = map[netip.AddrPort]*peer{}
+	for _, p := range t.pendingByIdx {
+		if p.pending.hs != nil {
+			p.pending.hs.Close()
+		}
+	}
+	clear(t.sessions)
+	clear(t.halfOpen)
+	clear(t.pendingByIdx)
+	t.static.Close()
 	return err
 }
 
@@ -141,8 +195,24 @@ func (t *Transport) Stats() Stats {
 	return t.stats
 }
 
-func (t *Transport) binding(remote []byte) crypto.Binding {
-	return crypto.Binding{Remote: remote, Protocol: []byte(t.cfg.Protocol)}
+// Sessions is the number of established sessions (current ones).
+func (t *Transport) Sessions() int {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	n := 0
+	for _, p := range t.peers {
+		if p.current != nil {
+			n++
+		}
+	}
+	return n
+}
+
+// prologue binds a UDP handshake: no initiator PeerId (the responder learns it from message 3),
+// the responder's PeerId (a hello reaching another daemon fails at message 2), the protocol
+// name, and a zero genesis (discovery serves every chain).
+func (t *Transport) prologue(responder []byte) []byte {
+	return crypto.Prologue(nil, responder, []byte(t.cfg.Protocol), [32]byte{})
 }
 
 // Send seals msg for the daemon with PeerId peerID at `to`, starting a handshake first if
@@ -151,68 +221,125 @@ func (t *Transport) Send(to netip.AddrPort, peerID []byte, msg []byte) error {
 	if len(msg) > MaxMessageSize {
 		return ErrTooLarge
 	}
-	to = netip.AddrPortFrom(to.Addr().Unmap(), to.Port())
+	to = unmap(to)
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	p := t.peers[to]
-	if p != nil && !bytes.Equal(p.peerID, peerID) {
-		// Another daemon answers at that address now: start afresh.
-		t.dropLocked(to)
-		p = nil
-	}
+	k := peerKey{string(peerID), to}
+	p := t.peers[k]
 	if p == nil {
-		p = &peer{peerID: bytes.Clone(peerID)}
-		t.peers[to] = p
+		if len(t.peers) >= maxPeers {
+			t.stats.Dropped++
+			return ErrBusy
+		}
+		p = &peer{key: k}
+		t.peers[k] = p
 	}
-	fresh := len(p.sessions) > 0 && time.Since(p.created) < t.cfg.SessionLifetime
-	if fresh && p.verified {
-		return t.sealLocked(to, p, msg)
+	now := time.Now()
+	if s := p.current; s != nil {
+		if now.Sub(s.established) > t.cfg.SessionLifetime && p.pending == nil {
+			t.startLocked(p, now)
+		}
+		return t.sealLocked(s, msg)
 	}
 	if len(p.queue) >= maxQueued {
 		t.stats.Dropped++
-		return errors.New("transport: too many messages waiting for a handshake")
+		return ErrBusy
 	}
 	p.queue = append(p.queue, bytes.Clone(msg))
-	if !fresh && p.pending == nil {
-		pending, err := crypto.StartHandshake(t.id, t.binding(peerID), 0, rand.Reader)
-		if err != nil {
-			return err
-		}
-		p.pending, p.started = pending, time.Now()
-		t.writeLocked(to, encodeHandshake(typeInit, t.id.PeerID, &pending.Message))
+	if p.pending == nil && p.yielded.IsZero() {
+		t.startLocked(p, now)
 	}
 	return nil
 }
 
-func (t *Transport) sealLocked(to netip.AddrPort, p *peer, msg []byte) error {
-	frame, err := p.sessions[len(p.sessions)-1].Seal(msg)
+// newIndexLocked picks an unused non-zero local index.
+func (t *Transport) newIndexLocked() uint32 {
+	var b [4]byte
+	for {
+		_, _ = rand.Read(b[:])
+		i := binary.LittleEndian.Uint32(b[:])
+		_, s := t.sessions[i]
+		_, h := t.halfOpen[i]
+		_, p := t.pendingByIdx[i]
+		if i != 0 && !s && !h && !p {
+			return i
+		}
+	}
+}
+
+// startLocked begins a handshake towards p; message 1 is made in the pool.
+func (t *Transport) startLocked(p *peer, now time.Time) {
+	pd := &pending{index: t.newIndexLocked(), started: now, busy: true}
+	p.pending = pd
+	t.pendingByIdx[pd.index] = p
+	t.pendingByAddr[p.key.addr] = p
+	remote := []byte(p.key.id)
+	ok := t.pool.submit(func() {
+		hs, err := crypto.NewHandshake(crypto.HandshakeConfig{Initiator: true, Static: t.static,
+			Prologue: t.prologue(remote), RemotePeerID: remote, Ephemeral: rand.Reader})
+		var msg1 []byte
+		if err == nil {
+			msg1, _, err = hs.WriteMessage(nil)
+		}
+		t.mu.Lock()
+		defer t.mu.Unlock()
+		if p.pending != pd || err != nil {
+			if hs != nil {
+				hs.Close()
+			}
+			return
+		}
+		pd.hs, pd.msg1, pd.busy = hs, msg1, false
+		var cookie *[CookieSize]byte
+		if !p.cookieAt.IsZero() && time.Since(p.cookieAt) < CookieRotation {
+			cookie = &p.cookie
+		}
+		pd.hello = encodeHello(pd.index, cookie, msg1)
+		t.writeLocked(p.key.addr, pd.hello)
+	})
+	if !ok {
+		t.stats.HandshakesShed++
+		t.abandonLocked(p)
+	}
+}
+
+// abandonLocked forgets p's own handshake.
+func (t *Transport) abandonLocked(p *peer) {
+	if pd := p.pending; pd != nil {
+		if pd.hs != nil && !pd.busy {
+			pd.hs.Close()
+		}
+		delete(t.pendingByIdx, pd.index)
+		if t.pendingByAddr[p.key.addr] == p {
+			delete(t.pendingByAddr, p.key.addr)
+		}
+		p.pending = nil
+	}
+}
+
+func (t *Transport) sealLocked(s *session, msg []byte) error {
+	if s.keys.Send.Counter() >= s.rekeyAt {
+		s.keys.Send.Rekey()
+		s.rekeyAt += t.cfg.RekeyFrames
+	}
+	var pkt []byte
+	if s.finish != nil {
+		pkt = append(make([]byte, 0, len(s.finish)+len(msg)+crypto.FrameOverhead), s.finish...)
+	} else {
+		pkt = make([]byte, dataHead, dataHead+len(msg)+crypto.FrameOverhead)
+		pkt[0] = typeData
+		binary.LittleEndian.PutUint32(pkt[1:], s.remote)
+	}
+	pkt, err := s.keys.Send.Seal(pkt, msg)
 	if err != nil {
 		return err
 	}
-	t.writeLocked(to, append([]byte{typeData}, frame...))
+	t.writeLocked(s.key.addr, pkt)
 	return nil
 }
 
-// addSession keeps s as the newest session, closing the oldest beyond two.
-func (p *peer) addSession(s *crypto.Session) {
-	p.sessions = append(p.sessions, s)
-	if len(p.sessions) > 2 {
-		p.sessions[0].Close()
-		p.sessions = p.sessions[1:]
-	}
-}
-
-// flushLocked sends the messages that waited for a usable session with p.
-func (t *Transport) flushLocked(to netip.AddrPort, p *peer) {
-	queue := p.queue
-	p.queue = nil
-	for _, msg := range queue {
-		_ = t.sealLocked(to, p, msg)
-	}
-}
-
 func (t *Transport) writeLocked(to netip.AddrPort, pkt []byte) {
-	if _, err := t.conn.WriteToUDPAddrPort(pkt, to); err != nil {
+	if err := t.conn.WriteTo(pkt, to); err != nil {
 		t.stats.Dropped++
 		return
 	}
@@ -220,197 +347,20 @@ func (t *Transport) writeLocked(to netip.AddrPort, pkt []byte) {
 	t.stats.BytesOut += uint64(len(pkt))
 }
 
-func (t *Transport) dropLocked(addr netip.AddrPort) {
-	if p := t.peers[addr]; p != nil {
-		for _, s := range p.sessions {
-			s.Close()
-		}
+// installLocked makes s p's current session (the old one retires) and sends p's queue.
+func (t *Transport) installLocked(p *peer, s *session) {
+	now := time.Now()
+	s.established, s.lastRecv, s.rekeyAt = now, now, t.cfg.RekeyFrames
+	if old := p.current; old != nil {
+		old.retired = now
 	}
-	delete(t.peers, addr)
-}
-
-func (t *Transport) allow(ip netip.Addr) bool {
-	l := t.limiters[ip]
-	if l == nil {
-		if len(t.limiters) > 65536 {
-			clear(t.limiters)
-		}
-		l = rate.NewLimiter(t.cfg.PerIPRate, t.cfg.PerIPBurst)
-		t.limiters[ip] = l
-	}
-	return l.Allow()
-}
-
-func (t *Transport) readLoop() {
-	buf := make([]byte, MaxPacketSize+1)
-	for {
-		n, from, err := t.conn.ReadFromUDPAddrPort(buf)
-		if err != nil {
-			select {
-			case <-t.done:
-				return
-			default:
-				continue
-			}
-		}
-		from = netip.AddrPortFrom(from.Addr().Unmap(), from.Port())
-		deliver := t.handle(from, buf[:n])
-		if deliver != nil && t.handler != nil {
-			t.handler(from, deliver.peerID, deliver.msg)
-		}
-	}
-}
-
-type delivery struct {
-	peerID, msg []byte
-}
-
-// handle processes one packet; a returned delivery goes to the handler outside the lock.
-func (t *Transport) handle(from netip.AddrPort, pkt []byte) *delivery {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	t.stats.PacketsIn++
-	t.stats.BytesIn += uint64(len(pkt))
-	if !t.allow(from.Addr()) {
-		t.stats.RateLimited++
-		return nil
-	}
-	if len(pkt) == 0 || len(pkt) > MaxPacketSize {
-		t.stats.Dropped++
-		return nil
-	}
-	switch pkt[0] {
-	case typeInit:
-		t.onInit(from, pkt)
-	case typeResp:
-		t.onResp(from, pkt)
-	case typeData:
-		return t.onData(from, pkt[1:])
-	default:
-		t.stats.Dropped++
-	}
-	return nil
-}
-
-func (t *Transport) onInit(from netip.AddrPort, pkt []byte) {
-	hp, err := parseHandshake(pkt)
-	if err != nil {
-		t.stats.HandshakeFailures++
-		return
-	}
-	ours, err := crypto.StartHandshake(t.id, t.binding(hp.peerID), 0, rand.Reader)
-	if err != nil {
-		return
-	}
-	session, err := ours.Complete(hp.handshake)
-	if err != nil {
-		t.stats.HandshakeFailures++
-		t.cfg.Logger.Debug("refused handshake", "from", from, "err", err)
-		return
-	}
-	p := t.peers[from]
-	if p == nil || !bytes.Equal(p.peerID, hp.peerID) {
-		t.dropLocked(from)
-		p = &peer{peerID: hp.peerID}
-		t.peers[from] = p
-	}
-	if p.pending != nil {
-		// Both sides started at once: the smaller PeerId stays the initiator, the other
-		// answers (and its queued messages wait for the initiator's first frame).
-		if bytes.Compare(t.id.PeerID, hp.peerID) < 0 {
-			return
-		}
-		p.pending = nil
-	}
-	// Kept as a candidate until a frame under it arrives: a replayed init cannot displace
-	// a working session.
-	p.addSession(session)
-	if p.created.IsZero() {
-		p.created = time.Now()
-	}
-	resp := encodeHandshake(typeResp, t.id.PeerID, &ours.Message)
-	if len(resp) > len(pkt) {
-		return // never amplify
-	}
+	p.current = s
+	p.yielded = time.Time{}
+	t.sessions[s.local] = s
 	t.stats.Handshakes++
-	t.writeLocked(from, resp)
-}
-
-func (t *Transport) onResp(from netip.AddrPort, pkt []byte) {
-	p := t.peers[from]
-	if p == nil || p.pending == nil {
-		t.stats.Dropped++
-		return
-	}
-	hp, err := parseHandshake(pkt)
-	if err != nil || !bytes.Equal(hp.peerID, p.peerID) {
-		t.stats.HandshakeFailures++
-		return
-	}
-	session, err := p.pending.Complete(hp.handshake)
-	if err != nil {
-		t.stats.HandshakeFailures++
-		return
-	}
-	t.stats.Handshakes++
-	p.addSession(session)
-	p.pending, p.created, p.verified = nil, time.Now(), true
-	t.flushLocked(from, p)
-}
-
-func (t *Transport) onData(from netip.AddrPort, frame []byte) *delivery {
-	p := t.peers[from]
-	if p == nil {
-		t.stats.Dropped++
-		return nil
-	}
-	for i := len(p.sessions) - 1; i >= 0; i-- {
-		msg, err := p.sessions[i].Open(frame)
-		if err != nil {
-			continue
-		}
-		if i != len(p.sessions)-1 || !p.verified {
-			// The newest session that opened a frame becomes the only one.
-			for j, s := range p.sessions {
-				if j != i {
-					s.Close()
-				}
-			}
-			p.sessions = []*crypto.Session{p.sessions[i]}
-			p.verified = true
-			p.created = time.Now()
-			t.flushLocked(from, p)
-		}
-		return &delivery{peerID: bytes.Clone(p.peerID), msg: msg}
-	}
-	t.stats.AuthFailures++
-	return nil
-}
-
-func (t *Transport) sweepLoop() {
-	tick := time.NewTicker(t.cfg.HandshakeTimeout / 2)
-	defer tick.Stop()
-	for {
-		select {
-		case <-t.done:
-			return
-		case <-tick.C:
-		}
-		t.mu.Lock()
-		for addr, p := range t.peers {
-			if p.pending != nil && time.Since(p.started) > t.cfg.HandshakeTimeout {
-				t.stats.Timeouts++
-				t.stats.Dropped += uint64(len(p.queue))
-				p.pending, p.queue = nil, nil
-				if len(p.sessions) == 0 {
-					delete(t.peers, addr)
-				}
-			}
-			// Half-open sessions from inits that never proved their address.
-			if !p.verified && p.pending == nil && time.Since(p.created) > 2*t.cfg.HandshakeTimeout {
-				t.dropLocked(addr)
-			}
-		}
-		t.mu.Unlock()
+	queue := p.queue
+	p.queue = nil
+	for _, msg := range queue {
+		_ = t.sealLocked(s, msg)
 	}
 }

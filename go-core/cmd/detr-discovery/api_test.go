@@ -11,6 +11,7 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/flarechain/detr-p2p/go-core/crypto"
 	"github.com/flarechain/detr-p2p/go-core/discovery"
@@ -20,12 +21,12 @@ func server(t *testing.T) *httptest.Server {
 	t.Helper()
 	id, _ := crypto.GenerateIdentity(rand.Reader)
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-	node, err := discovery.New(id, discovery.Config{Logger: quiet, Liveness: func(*discovery.Record) bool { return true }})
+	node, err := discovery.New(id, discovery.Config{Logger: quiet, AllowLocal: true, Liveness: func(*discovery.Record) bool { return true }})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(node.Close)
-	srv := httptest.NewServer((&api{node: node}).routes())
+	srv := httptest.NewServer(newAPI(node, "").routes())
 	t.Cleanup(srv.Close)
 	return srv
 }
@@ -33,7 +34,7 @@ func server(t *testing.T) *httptest.Server {
 func record(t *testing.T, seq uint64) string {
 	t.Helper()
 	id, _ := crypto.GenerateIdentity(rand.Reader)
-	r := &discovery.Record{Genesis: [32]byte{9}, Seq: seq, Addrs: []string{"/ip4/127.0.0.1/tcp/30333"}}
+	r := &discovery.Record{Genesis: [32]byte{9}, Seq: uint64(time.Now().UnixMilli()) + seq, Addrs: []string{"/ip4/127.0.0.1/tcp/30333"}}
 	_ = r.Sign(id)
 	raw, _ := r.Encode()
 	return hex.EncodeToString(raw)
@@ -110,3 +111,50 @@ func TestFlagsAndConfigFile(t *testing.T) {
 }
 
 func writeFile(path, s string) error { return os.WriteFile(path, []byte(s), 0o600) }
+
+// Finding: the API checked neither Host nor Content-Type, so a web page in the operator's
+// browser could drive it (DNS rebinding, a text/plain POST). Now both are refused, and a client
+// past its budget waits.
+func TestForeignHostTextPlainAndFloodsAreRefused(t *testing.T) {
+	srv := server(t)
+	do := func(method, host, ctype, body string) int {
+		req, _ := http.NewRequest(method, srv.URL+"/v1/records", strings.NewReader(body))
+		if method == http.MethodGet {
+			req, _ = http.NewRequest(method, srv.URL+"/v1/health", nil)
+		}
+		if host != "" {
+			req.Host = host
+		}
+		if ctype != "" {
+			req.Header.Set("Content-Type", ctype)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	good := `{"record":"` + record(t, 1) + `"}`
+	if got := do(http.MethodGet, "attacker.example", "", ""); got != http.StatusForbidden {
+		t.Fatalf("Host: attacker.example: %d", got)
+	}
+	if got := do(http.MethodPost, "attacker.example:30401", "application/json", good); got != http.StatusForbidden {
+		t.Fatalf("POST with Host: attacker.example: %d", got)
+	}
+	if got := do(http.MethodPost, "", "text/plain", good); got != http.StatusUnsupportedMediaType {
+		t.Fatalf("text/plain POST: %d", got)
+	}
+	if got := do(http.MethodPost, "localhost:30401", "application/json; charset=utf-8", good); got != http.StatusCreated {
+		t.Fatalf("a good POST: %d", got)
+	}
+	limited := 0
+	for range 2 * clientBurst {
+		if do(http.MethodGet, "", "", "") == http.StatusTooManyRequests {
+			limited++
+		}
+	}
+	if limited == 0 {
+		t.Fatalf("%d requests at once were all served", 2*clientBurst)
+	}
+}

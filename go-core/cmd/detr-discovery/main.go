@@ -24,6 +24,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"os"
 	"os/signal"
 	"strings"
@@ -43,6 +44,10 @@ type settings struct {
 	Refresh   string `json:"refresh"`
 	RecordTTL string `json:"record-ttl"`
 	LogLevel  string `json:"log-level"`
+	// AllowLocal: "auto" (on when -listen is a loopback or private address), "true" or "false".
+	AllowLocal string `json:"allow-local"`
+	// HTTPHost is a Host header accepted besides the loopback names (behind a proxy).
+	HTTPHost string `json:"http-host"`
 }
 
 func main() {
@@ -53,7 +58,7 @@ func main() {
 }
 
 func parse(args []string) (settings, error) {
-	s := settings{Listen: "127.0.0.1:30400", HTTP: "127.0.0.1:30401", Refresh: "1s", RecordTTL: "5m", LogLevel: "info"}
+	s := settings{Listen: "127.0.0.1:30400", HTTP: "127.0.0.1:30401", Refresh: "1s", RecordTTL: "5m", LogLevel: "info", AllowLocal: "auto"}
 	fs := flag.NewFlagSet("detr-discovery", flag.ContinueOnError)
 	config := fs.String("config", "", "JSON file with any of the settings below (flags win)")
 	fs.StringVar(&s.Listen, "listen", s.Listen, "UDP address for other daemons")
@@ -63,6 +68,8 @@ func parse(args []string) (settings, error) {
 	fs.StringVar(&s.Refresh, "refresh", s.Refresh, "period of lookups, record exchange and liveness rounds")
 	fs.StringVar(&s.RecordTTL, "record-ttl", s.RecordTTL, "a record not renewed for this long expires")
 	fs.StringVar(&s.LogLevel, "log-level", s.LogLevel, "debug, info, warn or error")
+	fs.StringVar(&s.AllowLocal, "allow-local", s.AllowLocal, "serve loopback and private addresses (records, contacts, dials): auto (when -listen is one), true or false")
+	fs.StringVar(&s.HTTPHost, "http-host", "", "a Host name the HTTP API accepts besides localhost, 127.0.0.1 and [::1]")
 	if err := fs.Parse(args); err != nil {
 		return s, err
 	}
@@ -91,6 +98,8 @@ func parse(args []string) (settings, error) {
 		merge("refresh", &s.Refresh, file.Refresh)
 		merge("record-ttl", &s.RecordTTL, file.RecordTTL)
 		merge("log-level", &s.LogLevel, file.LogLevel)
+		merge("allow-local", &s.AllowLocal, file.AllowLocal)
+		merge("http-host", &s.HTTPHost, file.HTTPHost)
 	}
 	return s, nil
 }
@@ -118,6 +127,20 @@ func identity(path string) (*crypto.Identity, error) {
 		return nil, fmt.Errorf("%s: not a hex seed", path)
 	}
 	return crypto.NewIdentity(seed)
+}
+
+// localAllowed reads -allow-local; "auto" is on for a loopback or private -listen address.
+func localAllowed(v, listen string) (bool, error) {
+	switch v {
+	case "true":
+		return true, nil
+	case "false":
+		return false, nil
+	case "auto":
+		ap, err := netip.ParseAddrPort(listen)
+		return err == nil && (ap.Addr().IsLoopback() || ap.Addr().IsPrivate()), nil
+	}
+	return false, fmt.Errorf("allow-local: %q is not auto, true or false", v)
 }
 
 func run(args []string) error {
@@ -152,11 +175,15 @@ func run(args []string) error {
 			boot = append(boot, c)
 		}
 	}
+	allowLocal, err := localAllowed(s.AllowLocal, s.Listen)
+	if err != nil {
+		return err
+	}
 	id, err := identity(s.KeyFile)
 	if err != nil {
 		return fmt.Errorf("key-file: %v", err)
 	}
-	node, err := discovery.New(id, discovery.Config{Listen: s.Listen, Bootstrap: boot, Refresh: refresh, RecordTTL: ttl, Logger: log})
+	node, err := discovery.New(id, discovery.Config{Listen: s.Listen, Bootstrap: boot, Refresh: refresh, RecordTTL: ttl, AllowLocal: allowLocal, Logger: log})
 	if err != nil {
 		return fmt.Errorf("listen: %v", err)
 	}
@@ -165,7 +192,7 @@ func run(args []string) error {
 	if err != nil {
 		return fmt.Errorf("http: %v", err)
 	}
-	srv := &http.Server{Handler: (&api{node: node}).routes(), ReadHeaderTimeout: 5 * time.Second}
+	srv := &http.Server{Handler: newAPI(node, s.HTTPHost).routes(), ReadHeaderTimeout: 5 * time.Second}
 	log.Info("detr-discovery started", "contact", node.Self().String(), "http", ln.Addr().String(), "bootstrap", len(boot))
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()

@@ -1,0 +1,212 @@
+package secretconn
+
+import (
+	"fmt"
+	"io"
+	"net"
+	"testing"
+	"time"
+
+	cmted "github.com/cometbft/cometbft/crypto/ed25519"
+	"github.com/cometbft/cometbft/p2p/conn"
+)
+
+// tcpPair is a connected pair of TCP sockets on 127.0.0.1.
+func tcpPair(tb testing.TB) (net.Conn, net.Conn) {
+	tb.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer l.Close()
+	accepted := make(chan net.Conn, 1)
+	go func() {
+		c, err := l.Accept()
+		if err != nil {
+			accepted <- nil
+			return
+		}
+		accepted <- c
+	}()
+	a, err := net.Dial("tcp", l.Addr().String())
+	if err != nil {
+		tb.Fatal(err)
+	}
+	b := <-accepted
+	if b == nil {
+		tb.Fatal("accept failed")
+	}
+	return a, b
+}
+
+// both runs f(a) and g(b) at once and fails on either error.
+func both(tb testing.TB, f, g func() error) {
+	tb.Helper()
+	errc := make(chan error, 1)
+	go func() { errc <- g() }()
+	if err := f(); err != nil {
+		tb.Fatal(err)
+	}
+	if err := <-errc; err != nil {
+		tb.Fatal(err)
+	}
+}
+
+func aecommsPair(tb testing.TB, x, y *party) (*stream, *stream) {
+	ca, cb := tcpPair(tb)
+	tb.Cleanup(func() { ca.Close(); cb.Close() })
+	var sa, sb *stream
+	both(tb, func() (err error) { sa, err = handshake(ca, x, y, true); return },
+		func() (err error) { sb, err = handshake(cb, y, x, false); return })
+	return sa, sb
+}
+
+func secretPair(tb testing.TB, x, y cmted.PrivKey) (*conn.SecretConnection, *conn.SecretConnection) {
+	ca, cb := tcpPair(tb)
+	tb.Cleanup(func() { ca.Close(); cb.Close() })
+	var sa, sb *conn.SecretConnection
+	both(tb, func() (err error) { sa, err = conn.MakeSecretConnection(ca, x); return },
+		func() (err error) { sb, err = conn.MakeSecretConnection(cb, y); return })
+	return sa, sb
+}
+
+// throughput: a sender goroutine writes n messages of size while the receiver reads them.
+func aecommsRun(tb testing.TB, size int) func(n int) {
+	x, _ := newParty()
+	y, _ := newParty()
+	sa, sb := aecommsPair(tb, x, y)
+	msg := make([]byte, size)
+	return func(n int) {
+		both(tb, func() error {
+			for range n {
+				if err := sa.Write(msg); err != nil {
+					return err
+				}
+			}
+			return nil
+		}, func() error {
+			for range n {
+				if _, err := sb.Read(); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+	}
+}
+
+func secretRun(tb testing.TB, size int) func(n int) {
+	sa, sb := secretPair(tb, cmted.GenPrivKey(), cmted.GenPrivKey())
+	msg := make([]byte, size)
+	buf := make([]byte, size)
+	return func(n int) {
+		both(tb, func() error {
+			for range n {
+				if _, err := sa.Write(msg); err != nil {
+					return err
+				}
+			}
+			return nil
+		}, func() error {
+			for range n {
+				if _, err := io.ReadFull(sb, buf); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+	}
+}
+
+// handshakes: both sides of n handshakes, each on a fresh TCP pair, long-term keys made once.
+func aecommsHandshakes(tb testing.TB) func(n int) {
+	x, _ := newParty()
+	y, _ := newParty()
+	return func(n int) {
+		for range n {
+			ca, cb := tcpPair(tb)
+			both(tb, func() error { _, err := handshake(ca, x, y, true); return err },
+				func() error { _, err := handshake(cb, y, x, false); return err })
+			ca.Close()
+			cb.Close()
+		}
+	}
+}
+
+func secretHandshakes(tb testing.TB) func(n int) {
+	x, y := cmted.GenPrivKey(), cmted.GenPrivKey()
+	return func(n int) {
+		for range n {
+			ca, cb := tcpPair(tb)
+			both(tb, func() error { _, err := conn.MakeSecretConnection(ca, x); return err },
+				func() error { _, err := conn.MakeSecretConnection(cb, y); return err })
+			ca.Close()
+			cb.Close()
+		}
+	}
+}
+
+func bench(b *testing.B, size int, run func(n int)) {
+	if size > 0 {
+		b.SetBytes(int64(size))
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	run(b.N)
+}
+
+func BenchmarkAEComms(b *testing.B) {
+	for _, size := range []int{1 << 10, 16 << 10, 64 << 10} {
+		b.Run(fmt.Sprint(size), func(b *testing.B) { bench(b, size, aecommsRun(b, size)) })
+	}
+	b.Run("handshake", func(b *testing.B) { bench(b, 0, aecommsHandshakes(b)) })
+}
+
+func BenchmarkSecretConnection(b *testing.B) {
+	for _, size := range []int{1 << 10, 16 << 10, 64 << 10} {
+		b.Run(fmt.Sprint(size), func(b *testing.B) { bench(b, size, secretRun(b, size)) })
+	}
+	b.Run("handshake", func(b *testing.B) { bench(b, 0, secretHandshakes(b)) })
+}
+
+// rate runs `run` with a doubling count until it takes ratioTime, and gives operations per
+// second (testing.Benchmark cannot run inside a benchmark).
+func rate(run func(n int)) float64 {
+	const ratioTime = time.Second
+	for n := 1; ; n *= 2 {
+		start := time.Now()
+		run(n)
+		if d := time.Since(start); d >= ratioTime {
+			return float64(n) / d.Seconds()
+		}
+	}
+}
+
+// BenchmarkRatios measures both, alternately, in this run, and prints AEComms /
+// SecretConnection for each figure against its goal (issue 16).
+func BenchmarkRatios(b *testing.B) {
+	for range b.N {
+		fmt.Printf("%-11s %14s %14s %8s %14s\n", "figure", "AEComms", "SecretConn", "ratio", "goal")
+		for _, c := range []struct {
+			name string
+			size int
+			goal float64
+		}{{"1 KiB", 1 << 10, 1.5}, {"16 KiB", 16 << 10, 0}, {"64 KiB", 64 << 10, 3}} {
+			a := rate(aecommsRun(b, c.size)) * float64(c.size) / 1e6
+			s := rate(secretRun(b, c.size)) * float64(c.size) / 1e6
+			fmt.Printf("%-11s %9.0f MB/s %9.0f MB/s %7.2fx %14s\n", c.name, a, s, a/s, goal(c.goal, a/s))
+		}
+		a, s := rate(aecommsHandshakes(b)), rate(secretHandshakes(b))
+		fmt.Printf("%-11s %11.0f /s %11.0f /s %7.2fx %14s\n", "handshakes", a, s, a/s, goal(1.5, a/s))
+	}
+}
+
+func goal(want, got float64) string {
+	switch {
+	case want == 0:
+		return "-"
+	case got >= want:
+		return fmt.Sprintf(">= %.1fx met", want)
+	}
+	return fmt.Sprintf(">= %.1fx MISSED", want)
+}

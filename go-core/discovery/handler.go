@@ -1,0 +1,132 @@
+package discovery
+
+import (
+	"errors"
+	"net/netip"
+	"time"
+)
+
+// onMessage handles one authenticated message (called by the transport).
+func (n *Node) onMessage(from netip.AddrPort, peerID []byte, msg []byte) {
+	if len(msg) == 0 {
+		return
+	}
+	sender := Contact{PeerID: peerID, Addr: from}
+	body := msg[1:]
+	switch msg[0] {
+	case msgPing:
+		if len(body) == 8 {
+			n.send(sender, append([]byte{msgPong}, body...))
+		}
+		n.pingUnknown(sender)
+	case msgPong:
+		if n.ponged(sender, body) {
+			n.verified(sender)
+		}
+	case msgFindNode:
+		if len(body) != 32 {
+			n.reject(sender, ErrMessage)
+			return
+		}
+		var target NodeID
+		copy(target[:], body)
+		n.mu.Lock()
+		closest := n.table.closest(target, BucketSize+1)
+		n.mu.Unlock()
+		var out []Contact
+		for _, c := range closest {
+			if string(c.PeerID) != string(peerID) {
+				out = append(out, c)
+			}
+		}
+		n.send(sender, encodeNodes(out))
+		n.pingUnknown(sender)
+	case msgNodes:
+		if !n.solicited(peerID) {
+			n.count(&n.stats.Unsolicited)
+			return
+		}
+		contacts, err := decodeNodes(body)
+		if err != nil {
+			n.reject(sender, err)
+			return
+		}
+		n.verified(sender)
+		n.learn(contacts)
+	case msgPutRecord:
+		rec, err := parseRecord(body)
+		if err != nil {
+			n.reject(sender, err)
+			return
+		}
+		raw := append([]byte(nil), body...)
+		switch err := n.store(rec, raw, string(peerID)); {
+		case err == nil:
+			n.gossip(raw, peerID)
+		case errors.Is(err, ErrStale), errors.Is(err, ErrQuota), errors.Is(err, ErrExpired):
+		default:
+			n.reject(sender, err)
+		}
+	case msgGetRecords:
+		genesis, start, cursor, theirs, err := decodeGetRecords(body)
+		if err != nil {
+			n.reject(sender, err)
+			return
+		}
+		page := n.page(genesis, start, cursor, theirs)
+		n.send(sender, page)
+		n.pingUnknown(sender)
+	case msgRecords:
+		page, err := decodeRecords(body)
+		if err != nil {
+			n.reject(sender, err)
+			return
+		}
+		if !n.expects(sender, page.genesis) {
+			n.count(&n.stats.Unsolicited)
+			return
+		}
+		n.verified(sender)
+		for i, rec := range page.records {
+			if rec.Genesis != page.genesis {
+				continue
+			}
+			switch err := n.store(rec, page.raw[i], string(peerID)); {
+			case err == nil, errors.Is(err, ErrStale), errors.Is(err, ErrQuota), errors.Is(err, ErrExpired):
+			default:
+				n.reject(sender, err)
+			}
+		}
+		n.pulled(sender, page)
+	}
+}
+
+// verified puts a contact that answered one of our requests in the table: the only way in.
+func (n *Node) verified(c Contact) {
+	n.mu.Lock()
+	n.table.add(c, time.Now())
+	n.mu.Unlock()
+}
+
+// pingUnknown pings a requester the table does not hold but has room for: its pong makes it a
+// contact (the session exists already, so this costs no handshake).
+func (n *Node) pingUnknown(c Contact) {
+	n.mu.Lock()
+	known := n.table.has(c.PeerID) || !n.table.hasRoom(c)
+	outstanding := false
+	for _, p := range n.pings {
+		if string(p.contact.PeerID) == string(c.PeerID) {
+			outstanding = true
+			break
+		}
+	}
+	n.mu.Unlock()
+	if !known && !outstanding {
+		n.ping(c)
+	}
+}
+
+func (n *Node) reject(from Contact, err error) {
+	n.count(&n.stats.Rejected)
+	n.log.Debug("rejected message", "from", from.Addr, "err", err)
+}

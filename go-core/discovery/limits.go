@@ -1,0 +1,83 @@
+package discovery
+
+import (
+	"net/netip"
+	"time"
+)
+
+// Limits of a daemon's state, each with its reason. The README's discovery section states them.
+const (
+	// gossipFanout: contacts a new record is pushed to; with pulls repairing, 3 reaches every
+	// daemon in O(log n) rounds.
+	gossipFanout = 3
+
+	// maxRecords bounds the records held over all chains: ~1,900 bytes each at most (wire
+	// form and parsed form), so about 16 MB.
+	maxRecords = 8192
+	// maxRecordsPerChain bounds one chain's records: the whole membership of a chain of up to
+	// 1,024 nodes, far more peers than a node dials.
+	maxRecordsPerChain = 1024
+	// maxChains bounds the genesis hashes records are held for: genesis is attacker-chosen.
+	maxChains = 64
+	// maxRecordsPerSubnet bounds, per chain, the records whose first address is in one IPv4
+	// /24 or IPv6 /56 (one operator's network): throwaway keys pointing at one network cannot
+	// fill a chain. Local addresses are exempt where they are served (AllowLocal).
+	maxRecordsPerSubnet = 16
+	// maxRecordsPerOrigin bounds the records first delivered by one daemon (or registered
+	// through the local API): a single daemon cannot fill the store with throwaway keys.
+	maxRecordsPerOrigin = 512
+	// maxClockSkew: a record signed further ahead of this daemon's clock is refused (it would
+	// not expire in time).
+	maxClockSkew = 2 * time.Minute
+	// maxLocalRecords bounds the records registered through the local API that are pushed
+	// every round (a daemon serves one node, or a few).
+	maxLocalRecords = 16
+
+	// maxInterests bounds the chains asked for through the API that are pulled before any of
+	// their records is known; interestTTL forgets one not asked for again.
+	maxInterests = 16
+	interestTTL  = 10 * time.Minute
+
+	// lookupTimeout: a NODES reply later than this is unsolicited (the FINDNODE is forgotten).
+	lookupTimeout = 2 * time.Second
+	// maxNewContactsPerReply: unknown contacts of one NODES reply that get a ping, at most one
+	// per IP: a reply listing made-up contacts at a victim's address reflects at most one
+	// 256-byte hello per reply (the reply itself is larger).
+	maxNewContactsPerReply = 4
+	// lookupRounds: once the table holds a bucket's worth of contacts, lookups (our own
+	// neighbourhood and a random id) run every 5 rounds instead of every round: a full table
+	// changes slowly, and lookups were most of a converged network's traffic.
+	lookupRounds = 5
+	// pushRounds: a daemon pushes the records registered through its API to one contact every
+	// 10 rounds (gossip and pulls carry them further).
+	pushRounds = 10
+	// maxPendingPings bounds the pings awaiting their pong.
+	maxPendingPings = 1024
+
+	// livenessWorkers dial record addresses in parallel; livenessQueue bounds checks waiting.
+	livenessWorkers = 4
+	livenessQueue   = 256
+	// dialsPerSecond is the liveness dial budget: records from throwaway keys cannot turn the
+	// daemon into a SYN source or a scanner beyond it, while a daemon that learns a whole
+	// chain of 1,024 nodes checks it in about 10 s.
+	dialsPerSecond = 100
+	// maxCheckFailures: a record whose node fails this many checks in a row is dropped.
+	maxCheckFailures = 3
+)
+
+// subnetOf is the network a record address or contact is counted in: /24 for IPv4, /56 for IPv6.
+func subnetOf(ip netip.Addr) netip.Prefix {
+	ip = ip.Unmap()
+	if ip.Is4() {
+		p, _ := ip.Prefix(24)
+		return p
+	}
+	p, _ := ip.Prefix(56)
+	return p
+}
+
+// isLocal reports a loopback, private, link-local or unspecified address.
+func isLocal(ip netip.Addr) bool {
+	ip = ip.Unmap()
+	return ip.IsLoopback() || ip.IsPrivate() || ip.IsLinkLocalUnicast() || ip.IsUnspecified()
+}

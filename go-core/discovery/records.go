@@ -1,0 +1,329 @@
+package discovery
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/binary"
+	"errors"
+	"math"
+	"net/netip"
+	"slices"
+	"strings"
+	"time"
+)
+
+// Errors of record admission.
+var (
+	ErrStale   = errors.New("record: sequence not above the one held (stale)")
+	ErrExpired = errors.New("record: signed longer ago than the record lifetime (expired)")
+	ErrFuture  = errors.New("record: signed too far ahead of this daemon's clock")
+	ErrAddress = errors.New("record: no TCP address this daemon serves (loopback and private addresses need AllowLocal)")
+	ErrQuota   = errors.New("record: over a quota (total, chain, subnet or origin)")
+)
+
+// stored is a record held, with where it came from and its liveness.
+type stored struct {
+	rec      *Record
+	raw      []byte
+	origin   string // PeerId of the daemon that delivered it first; "" for the local API
+	subnet   netip.Prefix
+	rng      int // the page range (rangeOf), computed once
+	alive    bool
+	checked  time.Time
+	checking bool
+	failures int
+}
+
+// signedAt is a record's signed time: its sequence number, Unix milliseconds.
+func signedAt(rec *Record) time.Time {
+	if rec.Seq > math.MaxInt64 {
+		return time.UnixMilli(math.MaxInt64)
+	}
+	return time.UnixMilli(int64(rec.Seq))
+}
+
+func (n *Node) expired(rec *Record, now time.Time) bool {
+	return now.Sub(signedAt(rec)) >= n.cfg.RecordTTL
+}
+
+// servable is the first TCP address of rec this daemon serves, and its subnet.
+func (n *Node) servable(rec *Record) (netip.AddrPort, bool) {
+	for _, a := range rec.Addrs {
+		hp, ok := TCPAddr(a)
+		if !ok {
+			continue
+		}
+		ap, err := netip.ParseAddrPort(hp)
+		if err != nil || (!n.cfg.AllowLocal && isLocal(ap.Addr())) {
+			continue
+		}
+		return ap, true
+	}
+	return netip.AddrPort{}, false
+}
+
+// Register stores a node's own record (through the local API) and spreads it. The record must
+// verify, be fresh and not be older than the one held.
+func (n *Node) Register(raw []byte) (*Record, error) {
+	rec, err := parseRecord(raw)
+	if err != nil {
+		return nil, err
+	}
+	key := string(rec.Genesis[:]) + string(rec.PeerID)
+	n.mu.Lock()
+	_, known := n.local[key]
+	full := !known && len(n.local) >= maxLocalRecords
+	n.mu.Unlock()
+	if full {
+		return nil, ErrQuota
+	}
+	if err := n.store(rec, raw, ""); err != nil {
+		return nil, err
+	}
+	n.mu.Lock()
+	n.local[key] = raw
+	n.mu.Unlock()
+	n.gossip(raw, nil)
+	return rec, nil
+}
+
+// store keeps a parsed record unless the one held is as new, it is expired or from the
+// future, it has no servable address, or a quota is full; the signature is verified last, so
+// a stale copy (the common case in anti-entropy) costs no verification.
+func (n *Node) store(rec *Record, raw []byte, origin string) error {
+	now := time.Now()
+	if n.isStale(rec) {
+		return ErrStale
+	}
+	if n.expired(rec, now) {
+		n.count(&n.stats.Expired)
+		return ErrExpired
+	}
+	if signedAt(rec).Sub(now) > maxClockSkew {
+		return ErrFuture
+	}
+	addr, ok := n.servable(rec)
+	if !ok {
+		return ErrAddress
+	}
+	// Quotas before the signature: records past a quota cost no verification.
+	n.mu.Lock()
+	recs := n.records[rec.Genesis]
+	err := error(nil)
+	if recs[string(rec.PeerID)] == nil {
+		err = n.quotaLocked(recs, &stored{origin: origin, subnet: subnetOf(addr.Addr())})
+		if err != nil {
+			n.stats.QuotaRefused++
+		}
+	}
+	n.mu.Unlock()
+	if err != nil {
+		return err
+	}
+	if err := rec.Verify(); err != nil {
+		return err
+	}
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	recs = n.records[rec.Genesis]
+	key := string(rec.PeerID)
+	prev := recs[key]
+	if prev != nil && prev.rec.Seq >= rec.Seq {
+		n.stats.Stale++
+		return ErrStale
+	}
+	s := &stored{rec: rec, raw: raw, origin: origin, subnet: subnetOf(addr.Addr()), rng: rangeOf(rec.PeerID)}
+	if prev != nil {
+		s.origin = prev.origin
+		if sameAddrs(prev.rec.Addrs, rec.Addrs) {
+			s.alive, s.checked = prev.alive, prev.checked
+		}
+	} else if err := n.quotaLocked(recs, s); err != nil {
+		n.stats.QuotaRefused++
+		return err
+	}
+	if recs == nil {
+		recs = map[string]*stored{}
+		n.records[rec.Genesis] = recs
+	}
+	if prev == nil {
+		n.nrecords++
+		n.byOrigin[s.origin]++
+	}
+	recs[key] = s
+	set := n.sets[rec.Genesis]
+	if set == nil {
+		set = &heldSet{}
+		n.sets[rec.Genesis] = set
+	}
+	set.put(s, prev)
+	n.stats.Accepted++
+	return nil
+}
+
+// quotaLocked checks a new record against every quota.
+func (n *Node) quotaLocked(recs map[string]*stored, s *stored) error {
+	if n.nrecords >= maxRecords || len(recs) >= maxRecordsPerChain || n.byOrigin[s.origin] >= maxRecordsPerOrigin {
+		return ErrQuota
+	}
+	if recs == nil && len(n.records) >= maxChains {
+		return ErrQuota
+	}
+	if n.cfg.AllowLocal && isLocal(s.subnet.Addr()) {
+		return nil
+	}
+	same := 0
+	for _, o := range recs {
+		if o.subnet == s.subnet {
+			same++
+		}
+	}
+	if same >= maxRecordsPerSubnet {
+		return ErrQuota
+	}
+	return nil
+}
+
+// removeLocked forgets one record.
+func (n *Node) removeLocked(genesis [32]byte, key string, s *stored) {
+	delete(n.records[genesis], key)
+	if set := n.sets[genesis]; set != nil {
+		set.remove(s)
+	}
+	n.nrecords--
+	if n.byOrigin[s.origin]--; n.byOrigin[s.origin] <= 0 {
+		delete(n.byOrigin, s.origin)
+	}
+	delete(n.local, string(genesis[:])+key)
+	if len(n.records[genesis]) == 0 {
+		delete(n.records, genesis)
+		delete(n.pulls, genesis)
+		delete(n.sets, genesis)
+	}
+}
+
+// isStale reports (and counts) a record whose sequence is not above the one held.
+func (n *Node) isStale(rec *Record) bool {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if old := n.records[rec.Genesis][string(rec.PeerID)]; old != nil && old.rec.Seq >= rec.Seq {
+		n.stats.Stale++
+		return true
+	}
+	return false
+}
+
+func (n *Node) count(c *uint64) {
+	n.mu.Lock()
+	*c++
+	n.mu.Unlock()
+}
+
+func sameAddrs(a, b []string) bool {
+	return strings.Join(a, "\n") == strings.Join(b, "\n")
+}
+
+// heldSet is a chain's records as pages are built from, kept up to date on every change:
+// each range's records in PeerId order and its digest, the XOR of SHA-256(PeerId ‖ u64le seq)
+// (first 8 bytes) over the range's records, so that a change costs one hash, not a rebuild.
+type heldSet struct {
+	ranges  [numRanges][]heldRecord
+	digests rangeDigests
+}
+
+func recordHash(peerID []byte, seq uint64) (out [digestSize]byte) {
+	h := sha256.Sum256(binary.LittleEndian.AppendUint64(append([]byte(nil), peerID...), seq))
+	copy(out[:], h[:])
+	return out
+}
+
+func (h *heldSet) toggle(r int, peerID []byte, seq uint64) {
+	x := recordHash(peerID, seq)
+	for i := range x {
+		h.digests[r][i] ^= x[i]
+	}
+}
+
+// put adds or replaces (old: the record replaced) a record.
+func (h *heldSet) put(s *stored, old *stored) {
+	r := s.rng
+	if old != nil {
+		h.remove(old)
+	}
+	recs := h.ranges[r]
+	at, _ := slices.BinarySearchFunc(recs, s.rec.PeerID, func(e heldRecord, id []byte) int { return bytes.Compare(e.peerID, id) })
+	h.ranges[r] = slices.Insert(recs, at, heldRecord{peerID: s.rec.PeerID, raw: s.raw})
+	h.toggle(r, s.rec.PeerID, s.rec.Seq)
+}
+
+func (h *heldSet) remove(s *stored) {
+	r := s.rng
+	recs := h.ranges[r]
+	at, found := slices.BinarySearchFunc(recs, s.rec.PeerID, func(e heldRecord, id []byte) int { return bytes.Compare(e.peerID, id) })
+	if found {
+		h.ranges[r] = slices.Delete(recs, at, at+1)
+		h.toggle(r, s.rec.PeerID, s.rec.Seq)
+	}
+}
+
+// digests copies the chain's range digests (zero for a chain not held).
+func (n *Node) digests(genesis [32]byte) *rangeDigests {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	out := &rangeDigests{}
+	if set := n.sets[genesis]; set != nil {
+		*out = set.digests
+	}
+	return out
+}
+
+// page answers a GETRECORDS: a page of the first range from start on whose digest differs
+// from the asker's, or a "done" page.
+func (n *Node) page(genesis [32]byte, start int, cursor []byte, theirs *rangeDigests) []byte {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	set := n.sets[genesis]
+	var zero [digestSize]byte
+	for r := start; r < numRanges; r++ {
+		mine := zero
+		if set != nil {
+			mine = set.digests[r]
+		}
+		if mine != theirs[r] {
+			if r != start {
+				cursor = nil
+			}
+			var recs []heldRecord
+			if set != nil {
+				recs = set.ranges[r]
+			}
+			return encodeRecords(genesis, r, recs, cursor, false)
+		}
+	}
+	return encodeRecords(genesis, 0, nil, nil, true)
+}
+
+// checkRecords drops expired records and those whose node failed maxCheckFailures checks, and
+// queues liveness checks of those not checked lately.
+func (n *Node) checkRecords(now time.Time) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	// No more checks a round than the dial budget allows in one.
+	perRound, queued := max(1, int(dialsPerSecond*n.cfg.Refresh/time.Second)), 0
+	for g, recs := range n.records {
+		for key, s := range recs {
+			if n.expired(s.rec, now) || s.failures >= maxCheckFailures {
+				n.removeLocked(g, key, s)
+				continue
+			}
+			again := 5 * n.cfg.Refresh
+			if s.alive {
+				again = n.cfg.LivenessInterval
+			}
+			if queued < perRound && !s.checking && now.Sub(s.checked) > again && n.checks.queue(s) {
+				s.checking = true
+				queued++
+			}
+		}
+	}
+}

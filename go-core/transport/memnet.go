@@ -1,0 +1,112 @@
+package transport
+
+import (
+	"errors"
+	"net/netip"
+	"sync"
+	"sync/atomic"
+)
+
+// memQueue is the datagrams one in-memory endpoint may hold unread; more are dropped, as a
+// full socket buffer drops them.
+const memQueue = 512
+
+// ErrClosed is returned by an endpoint after Close.
+var ErrClosed = errors.New("transport: connection closed")
+
+// MemNetwork is an in-memory datagram network: endpoints by address, lossless unless an
+// endpoint's queue is full. Hook, when set, sees every datagram and may drop it (false) — tests
+// use it to spoof, capture or reorder.
+type MemNetwork struct {
+	mu        sync.RWMutex
+	endpoints map[netip.AddrPort]*memConn
+	// Hook sees each datagram before delivery; returning false drops it.
+	Hook func(from, to netip.AddrPort, pkt []byte) bool
+	// Bytes and Packets count what was delivered.
+	Bytes, Packets atomic.Uint64
+}
+
+// NewMemNetwork makes an empty network.
+func NewMemNetwork() *MemNetwork {
+	return &MemNetwork{endpoints: map[netip.AddrPort]*memConn{}}
+}
+
+type datagram struct {
+	from netip.AddrPort
+	pkt  []byte
+}
+
+type memConn struct {
+	net  *MemNetwork
+	addr netip.AddrPort
+	in   chan datagram
+	done chan struct{}
+	once sync.Once
+}
+
+// Listen attaches an endpoint at addr.
+func (m *MemNetwork) Listen(addr netip.AddrPort) (PacketConn, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if _, taken := m.endpoints[addr]; taken {
+		return nil, errors.New("transport: address in use")
+	}
+	c := &memConn{net: m, addr: addr, in: make(chan datagram, memQueue), done: make(chan struct{})}
+	m.endpoints[addr] = c
+	return c, nil
+}
+
+// Inject delivers pkt to `to` as if `from` had sent it (spoofing, for tests).
+func (m *MemNetwork) Inject(from, to netip.AddrPort, pkt []byte) {
+	m.deliver(from, to, pkt)
+}
+
+func (m *MemNetwork) deliver(from, to netip.AddrPort, pkt []byte) {
+	if m.Hook != nil && !m.Hook(from, to, pkt) {
+		return
+	}
+	m.mu.RLock()
+	c := m.endpoints[to]
+	m.mu.RUnlock()
+	if c == nil {
+		return
+	}
+	select {
+	case c.in <- datagram{from: from, pkt: append([]byte(nil), pkt...)}:
+		m.Bytes.Add(uint64(len(pkt)))
+		m.Packets.Add(1)
+	case <-c.done:
+	default:
+	}
+}
+
+func (c *memConn) ReadFrom(buf []byte) (int, netip.AddrPort, error) {
+	select {
+	case d := <-c.in:
+		return copy(buf, d.pkt), d.from, nil
+	case <-c.done:
+		return 0, netip.AddrPort{}, ErrClosed
+	}
+}
+
+func (c *memConn) WriteTo(pkt []byte, to netip.AddrPort) error {
+	select {
+	case <-c.done:
+		return ErrClosed
+	default:
+	}
+	c.net.deliver(c.addr, to, pkt)
+	return nil
+}
+
+func (c *memConn) LocalAddr() netip.AddrPort { return c.addr }
+
+func (c *memConn) Close() error {
+	c.once.Do(func() {
+		close(c.done)
+		c.net.mu.Lock()
+		delete(c.net.endpoints, c.addr)
+		c.net.mu.Unlock()
+	})
+	return nil
+}
