@@ -5,7 +5,8 @@
 //! a replaced stream is dropped. Messages are bounded in count and bytes (a GRANDPA that lags
 //! loses messages, counted, as gossip does); opens and closes are never dropped and are bounded
 //! by the peers themselves. Sessions that came up before GRANDPA took the service are announced
-//! to it when it does.
+//! to it when it does, followed by what they sent meanwhile (a restarted voter must see the
+//! neighbor packets its peers sent while it was loading, or it never learns their rounds).
 
 use std::collections::{HashMap, VecDeque};
 
@@ -22,6 +23,11 @@ use crate::worker::StreamId;
 const MAX_MESSAGES: usize = 10_000;
 /// Most bytes of messages waiting for GRANDPA.
 const MAX_BYTES: usize = 64 << 20;
+/// Most messages kept before GRANDPA takes the service: a few neighbor packets and votes per
+/// peer while the voter loads; a node that never runs GRANDPA must not hold more.
+const MAX_EARLY_MESSAGES: usize = 1_024;
+/// Most bytes kept before GRANDPA takes the service.
+const MAX_EARLY_BYTES: usize = 1 << 20;
 
 #[derive(Default)]
 struct Queue {
@@ -30,8 +36,26 @@ struct Queue {
     bytes: usize,
     /// Open sessions: stream, roles, whether the stream is inbound.
     open: HashMap<PeerId, (StreamId, u8, bool)>,
-    /// Set once GRANDPA took the service: before that nothing is queued.
+    /// Set once GRANDPA took the service: before that only messages of open sessions are
+    /// kept (within the early bounds) and opens are announced at start.
     consumer: bool,
+}
+
+impl Queue {
+    /// Drops the messages `peer` sent before GRANDPA came (its stream closed or was replaced).
+    fn forget_early(&mut self, peer: &PeerId) {
+        let (mut messages, mut bytes) = (0, 0);
+        self.events.retain(|e| match e {
+            NotificationEvent::NotificationReceived { peer: p, notification } if p == peer => {
+                messages += 1;
+                bytes += notification.len();
+                false
+            },
+            _ => true,
+        });
+        self.messages -= messages;
+        self.bytes -= bytes;
+    }
 }
 
 fn opened_event(peer: PeerId, roles: u8, inbound: bool) -> NotificationEvent {
@@ -58,7 +82,7 @@ impl ConsensusEvents {
         q.consumer = true;
         let open: Vec<_> = q.open.iter().map(|(p, (_, roles, inbound))| (*p, *roles, *inbound)).collect();
         for (peer, roles, inbound) in open {
-            q.events.push_back(opened_event(peer, roles, inbound));
+            q.events.push_front(opened_event(peer, roles, inbound));
         }
         drop(q);
         self.ready.notify_one();
@@ -69,6 +93,9 @@ impl ConsensusEvents {
         let mut q = self.queue.lock();
         let replaced = q.open.insert(peer, (stream, roles, inbound)).is_some();
         if !q.consumer {
+            if replaced {
+                q.forget_early(&peer);
+            }
             return;
         }
         if replaced {
@@ -87,6 +114,7 @@ impl ConsensusEvents {
         }
         q.open.remove(&peer);
         if !q.consumer {
+            q.forget_early(&peer);
             return;
         }
         q.events.push_back(NotificationEvent::NotificationStreamClosed { peer });
@@ -98,17 +126,22 @@ impl ConsensusEvents {
     /// the stream was replaced).
     pub fn received(&self, peer: PeerId, stream: StreamId, notification: Vec<u8>) -> bool {
         let mut q = self.queue.lock();
-        if !q.consumer || q.open.get(&peer).map(|(id, ..)| *id) != Some(stream) {
+        if q.open.get(&peer).map(|(id, ..)| *id) != Some(stream) {
             return false;
         }
-        if q.messages >= MAX_MESSAGES || q.bytes + notification.len() > MAX_BYTES {
+        let (max_messages, max_bytes) =
+            if q.consumer { (MAX_MESSAGES, MAX_BYTES) } else { (MAX_EARLY_MESSAGES, MAX_EARLY_BYTES) };
+        if q.messages >= max_messages || q.bytes + notification.len() > max_bytes {
             return false;
         }
         q.messages += 1;
         q.bytes += notification.len();
         q.events.push_back(NotificationEvent::NotificationReceived { peer, notification });
+        let consumer = q.consumer;
         drop(q);
-        self.ready.notify_one();
+        if consumer {
+            self.ready.notify_one();
+        }
         true
     }
 
@@ -173,15 +206,34 @@ mod tests {
         let (a, b) = (PeerId::random(), PeerId::random());
         events.opened(a, 1, 4, true);
         events.opened(b, 2, 4, false);
+        assert!(events.received(a, 1, vec![7]), "kept for GRANDPA");
+        assert!(events.received(b, 2, vec![8]));
         events.closed(b, 2);
-        assert!(!events.received(a, 1, vec![0]), "no consumer yet");
         events.start();
         match events.next().await {
             NotificationEvent::NotificationStreamOpened { peer, .. } => assert_eq!(peer, a),
             _ => panic!("A's session is opened first"),
         }
+        match events.next().await {
+            NotificationEvent::NotificationReceived { peer, notification } => {
+                assert_eq!((peer, notification), (a, vec![7]), "then what A sent meanwhile")
+            },
+            _ => panic!("A's early message follows its open"),
+        }
         assert!(events.pop().is_none(), "B's session went before GRANDPA came");
         assert!(events.received(a, 1, vec![0]));
+    }
+
+    #[test]
+    fn messages_before_start_are_bounded_tighter() {
+        let events = ConsensusEvents::default();
+        let peer = PeerId::random();
+        events.opened(peer, 1, 4, true);
+        let taken = (0..MAX_EARLY_MESSAGES + 10).filter(|_| events.received(peer, 1, vec![0])).count();
+        assert_eq!(taken, MAX_EARLY_MESSAGES);
+        events.closed(peer, 1);
+        let q = events.queue.lock();
+        assert_eq!((q.messages, q.bytes, q.events.len()), (0, 0, 0), "forgotten with the stream");
     }
 
     #[test]
