@@ -33,3 +33,18 @@ pub fn stat(stats: &Value, protocol: &str, field: &str) -> u64 {
         .and_then(|p| p[field].as_u64())
         .unwrap_or(0)
 }
+
+/// sc-network's counter of notification substreams opened, one series per protocol name.
+const STREAMS_OPENED: &str = "substrate_sub_libp2p_notifications_streams_opened_total{";
+
+/// Protocol names of the notification substreams sc-network opened on `node` (its Prometheus
+/// counter; both backends keep it).
+pub fn opened_protocols(node: &TestNode) -> Vec<String> {
+    node.metrics()
+        .lines()
+        .filter_map(|line| line.strip_prefix(STREAMS_OPENED))
+        .filter_map(|rest| rest.split("protocol=\"").nth(1))
+        .filter_map(|rest| rest.split('"').next())
+        .map(str::to_string)
+        .collect()
+}

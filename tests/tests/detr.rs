@@ -1,12 +1,13 @@
 //! DETR P2P end to end: three `--chain local` validators on 127.0.0.1, on both backends.
 //! Sessions on all four protocols, a bridge message delivered exactly once, blocks, finality and
-//! a transaction over detr, Prometheus matching `detr_stats`, and a restart that reloads the
-//! peer cache and re-establishes sessions.
+//! a transaction over detr, Prometheus matching `detr_stats`, and a restart with no bootnodes
+//! that reconnects from the peer cache and re-establishes sessions.
 
 use std::time::Duration;
 
 use flarechain_tests::{
     detr::{stat, wait_sessions, PROTOCOLS},
+    node::free_port,
     run_script, LocalNetwork,
 };
 use jsonrpsee::{
@@ -120,17 +121,19 @@ async fn detr_network(backend: &str) {
     let alice = net.nodes[0].rpc().call("detr_stats", rpc_params![]).await.unwrap();
     assert!(stat(&alice, "tx", "sent") >= 2, "Alice sent the transaction to both: {alice}");
 
-    // Restart Bob (after the peer cache was flushed, every 10 s): the cache comes back from
-    // disk, sessions re-establish with fresh keys (new Noise handshakes, key epochs start again), finality goes on.
+    // Restart Bob (after the peer cache was flushed, every 10 s) with no bootnodes, no mDNS, no
+    // discovery daemon and a new port, so that the others cannot dial him back: he reconnects
+    // from his peer cache, sessions re-establish with fresh keys (new Noise handshakes, key
+    // epochs start again), finality goes on.
     tokio::time::sleep(Duration::from_secs(11)).await;
     let bob = &mut net.nodes[1];
+    bob.config.bootnodes.clear();
+    bob.p2p_port = free_port();
     bob.restart();
     wait_sessions(bob, 2).await;
-    assert!(
-        bob.log_contains("peer cache reloaded: 2 peers"),
-        "Bob reloads his peer cache:\n{}",
-        bob.log_tail()
-    );
+    for line in ["peer cache reloaded: 2 peers", "dialling 2 peers from the peer cache"] {
+        assert!(bob.log_contains(line), "Bob: {line}:\n{}", bob.log_tail());
+    }
     let sessions = bob.rpc().call("detr_sessions", rpc_params![]).await.unwrap();
     let fresh = |s: &Value| s["epochs"][0].as_u64() < Some(2) && s["epochs"][1].as_u64() < Some(2);
     assert!(sessions.as_array().unwrap().iter().all(fresh), "{sessions}");

@@ -1,8 +1,9 @@
-//! Smoke tests of the bare node: `--dev` alone, and a three-validator `--chain local` network.
+//! Smoke tests of the bare node: `--dev` alone, and a three-validator `--chain local` network
+//! with `--detr-disable`, which finalizes on sc-network's standard protocols (`/grandpa/1`).
 
 use std::time::Duration;
 
-use flarechain_tests::{LocalNetwork, NodeConfig, TestNode};
+use flarechain_tests::{detr::opened_protocols, LocalNetwork, NodeConfig, TestNode};
 
 #[tokio::test]
 async fn dev_node_finalizes_block_3() {
@@ -15,21 +16,25 @@ async fn dev_node_finalizes_block_3() {
 }
 
 async fn local_network_finalizes(backend: &str) {
-    let mut net = LocalNetwork::start(&["--network-backend", backend]).await;
+    let mut net = LocalNetwork::start(&["--network-backend", backend, "--detr-disable"]).await;
     net.wait_peers(2, Duration::from_secs(90)).await;
     let start = net.nodes[0].rpc().finalized_number().await.unwrap_or(0);
     net.wait_finalized(start + 2, Duration::from_secs(120)).await;
     for node in &net.nodes {
-        assert_eq!(node.rpc().peer_count().await, Some(2), "{} sees both others", node.config.name);
+        let name = &node.config.name;
+        assert_eq!(node.rpc().peer_count().await, Some(2), "{name} sees both others");
+        let opened = opened_protocols(node);
+        assert!(opened.iter().any(|p| p.ends_with("/grandpa/1")), "{name}: {opened:?}");
+        assert!(!opened.iter().any(|p| p.contains("/detr/")), "{name}: {opened:?}");
     }
 }
 
 #[tokio::test]
-async fn local_validators_peer_and_finalize_litep2p() {
+async fn local_validators_without_detr_finalize_litep2p() {
     local_network_finalizes("litep2p").await;
 }
 
 #[tokio::test]
-async fn local_validators_peer_and_finalize_libp2p() {
+async fn local_validators_without_detr_finalize_libp2p() {
     local_network_finalizes("libp2p").await;
 }
