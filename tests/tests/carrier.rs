@@ -58,7 +58,10 @@ async fn detr_carries_the_node(backend: &str) {
         let finalized = node.rpc().finalized_number().await.unwrap_or(0);
         let stats = detr_stats(node).await;
         let received = stat(&stats, "consensus", "received");
-        println!("{}: {received} GRANDPA messages over detr, {finalized} finalized", node.config.name);
+        println!(
+            "{}: {received} GRANDPA messages over detr, {finalized} finalized",
+            node.config.name
+        );
         assert!(received >= 2 * 2 * finalized, "{}: {stats}", node.config.name);
         assert_eq!(stat(&stats, "consensus", "decryptFailures"), 0, "{stats}");
     }

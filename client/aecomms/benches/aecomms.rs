@@ -59,8 +59,10 @@ fn snow_handshake() {
     let params = || NOISE_PATTERN.parse().unwrap();
     let builder = snow::Builder::new(params());
     let (ki, kr) = (builder.generate_keypair().unwrap(), builder.generate_keypair().unwrap());
-    let mut i = snow::Builder::new(params()).local_private_key(&ki.private).build_initiator().unwrap();
-    let mut r = snow::Builder::new(params()).local_private_key(&kr.private).build_responder().unwrap();
+    let mut i =
+        snow::Builder::new(params()).local_private_key(&ki.private).build_initiator().unwrap();
+    let mut r =
+        snow::Builder::new(params()).local_private_key(&kr.private).build_responder().unwrap();
     let (mut buf, mut out) = ([0u8; 256], [0u8; 256]);
     for step in 0..3 {
         let (from, to) = if step == 1 { (&mut r, &mut i) } else { (&mut i, &mut r) };

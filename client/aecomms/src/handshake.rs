@@ -16,7 +16,8 @@ use crate::{
 pub const NOISE_PATTERN: &str = "Noise_XX_25519_ChaChaPoly_SHA256";
 /// Message 1 (`e`), message 2 (`e, ee, s, es` + certificate) and message 3 (`s, se` +
 /// certificate): their exact sizes, checked before any key work.
-pub const MESSAGE_LENS: [usize; 3] = [32, 32 + 48 + CERTIFICATE_LEN + 16, 48 + CERTIFICATE_LEN + 16];
+pub const MESSAGE_LENS: [usize; 3] =
+    [32, 32 + 48 + CERTIFICATE_LEN + 16, 48 + CERTIFICATE_LEN + 16];
 /// The largest handshake message.
 pub const MAX_HANDSHAKE_MESSAGE: usize = MESSAGE_LENS[1];
 
@@ -114,7 +115,8 @@ impl Handshake {
 
     fn write(&mut self, payload: &[u8]) -> Result<Vec<u8>, AeError> {
         let mut out = vec![0u8; MAX_HANDSHAKE_MESSAGE];
-        let len = self.state.write_message(payload, &mut out).map_err(|_| AeError::HandshakeFailed)?;
+        let len =
+            self.state.write_message(payload, &mut out).map_err(|_| AeError::HandshakeFailed)?;
         out.truncate(len);
         Ok(out)
     }

@@ -172,9 +172,7 @@ fn party(f: &Fixed) -> Party {
         static_secret: hex::encode(f.static_secret),
         static_public: hex::encode(f.identity.static_public()),
         ephemeral_secret: hex::encode(f.ephemeral),
-        ephemeral_public: hex::encode(
-            PublicKey::from(&StaticSecret::from(f.ephemeral)).to_bytes(),
-        ),
+        ephemeral_public: hex::encode(PublicKey::from(&StaticSecret::from(f.ephemeral)).to_bytes()),
         certificate: hex::encode(f.identity.certificate()),
     }
 }

@@ -42,7 +42,11 @@ struct Party<'a> {
 
 /// Runs a handshake between `x` and `y`, whoever initiates; returns their sessions or the
 /// first error and the party (0 = x, 1 = y) that found it.
-fn handshake(x: Party, y: Party, policy: RekeyPolicy) -> Result<(Session, Session), (usize, AeError)> {
+fn handshake(
+    x: Party,
+    y: Party,
+    policy: RekeyPolicy,
+) -> Result<(Session, Session), (usize, AeError)> {
     let (hx, mx) = Handshake::start(x.me, x.binding, policy);
     let (hy, my) = Handshake::start(y.me, y.binding, policy);
     let (mut hs, ids, first) = match (mx, my) {
@@ -195,7 +199,10 @@ fn messages_of_the_wrong_size_are_refused_before_any_key_work() {
         Some(AeError::UnexpectedHandshake { len: 33, step: 1 })
     );
     let (hi, _) = Handshake::start(&i, bi, policy);
-    assert_eq!(hi.read(&[0; 32], &i).err(), Some(AeError::UnexpectedHandshake { len: 32, step: 2 }));
+    assert_eq!(
+        hi.read(&[0; 32], &i).err(),
+        Some(AeError::UnexpectedHandshake { len: 32, step: 2 })
+    );
 }
 
 #[test]

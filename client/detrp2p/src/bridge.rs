@@ -223,7 +223,8 @@ fn on_inbound(
     }
     let restricted = settings.bridge_chains().is_some();
     stats.bridge_delivered(message.source_chain, restricted);
-    let lost = delivered.deliver(Inbound { peer: received.peer, message: received.message.clone() });
+    let lost =
+        delivered.deliver(Inbound { peer: received.peer, message: received.message.clone() });
     stats.count_n(DetrProtocol::Bridge, Event::Dropped, lost);
     if let Some(next) = message.relayed() {
         handle.relay(&Message::Bridge(next), Some(received.peer));
@@ -231,7 +232,11 @@ fn on_inbound(
 }
 
 /// Delivered bridge messages, at most `max_messages` and `max_bytes` waiting.
-pub(crate) fn subscribe(delivered: &Delivery, max_messages: usize, max_bytes: usize) -> Subscription {
+pub(crate) fn subscribe(
+    delivered: &Delivery,
+    max_messages: usize,
+    max_bytes: usize,
+) -> Subscription {
     delivered.subscribe(MessageKind::Bridge, max_messages, max_bytes)
 }
 

@@ -73,7 +73,12 @@ fn index(kind: MessageKind) -> usize {
 
 impl Delivery {
     /// Subscribes to messages of `kind`, at most `max_messages` and `max_bytes` waiting.
-    pub fn subscribe(&self, kind: MessageKind, max_messages: usize, max_bytes: usize) -> Subscription {
+    pub fn subscribe(
+        &self,
+        kind: MessageKind,
+        max_messages: usize,
+        max_bytes: usize,
+    ) -> Subscription {
         let (tx, rx) = mpsc::channel(max_messages.max(1));
         let bytes = Arc::new(AtomicUsize::new(0));
         let dropped = Arc::new(AtomicU64::new(0));

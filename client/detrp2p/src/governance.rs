@@ -155,7 +155,11 @@ fn apply(handle: &DetrP2pHandle, chain: &NetworkConfig, chains: Vec<ChainId>, nu
         );
     }
     core.outbox.set_rate_limits(&config.flow);
-    core.outbox.set_queue(config.flow.max_queue_size, config.flow.max_queue_bytes, config.flow.weights);
+    core.outbox.set_queue(
+        config.flow.max_queue_size,
+        config.flow.max_queue_bytes,
+        config.flow.weights,
+    );
     core.peers.config(config.clone());
     core.stats.set_config(&as_network_config(&config));
     if core.settings.bridge_chains().as_ref() != Some(&chains) {

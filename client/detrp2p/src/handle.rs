@@ -148,7 +148,8 @@ impl DetrP2pHandle {
         peers
             .into_iter()
             .filter(|p| {
-                let out = Outbound { protocol, payload: crate::outbound::Payload::Shared(bytes.clone()) };
+                let out =
+                    Outbound { protocol, payload: crate::outbound::Payload::Shared(bytes.clone()) };
                 self.core.outbox.try_send(p, out, prio, bytes.len()).is_ok()
             })
             .count()
@@ -199,7 +200,12 @@ impl DetrP2pHandle {
 
     /// New inbound messages of `kind`, at most `max_messages` and `max_bytes` waiting: a
     /// subscriber that falls behind loses messages (counted), the node's memory stays bounded.
-    pub fn subscribe(&self, kind: MessageKind, max_messages: usize, max_bytes: usize) -> Subscription {
+    pub fn subscribe(
+        &self,
+        kind: MessageKind,
+        max_messages: usize,
+        max_bytes: usize,
+    ) -> Subscription {
         self.core.delivery.subscribe(kind, max_messages, max_bytes)
     }
 

@@ -128,15 +128,31 @@ where
         ("detr-governance", Box::pin(governance::follow_chain(handle.clone(), client.clone()))),
         (
             "detr-tx-out",
-            Box::pin(flows::tx::propagate(handle.clone(), pool.clone(), sync.clone(), known_tx.clone())),
+            Box::pin(flows::tx::propagate(
+                handle.clone(),
+                pool.clone(),
+                sync.clone(),
+                known_tx.clone(),
+            )),
         ),
         (
             "detr-tx-in",
-            Box::pin(flows::tx::import(handle.clone(), pool, client.clone(), sync.clone(), known_tx)),
+            Box::pin(flows::tx::import(
+                handle.clone(),
+                pool,
+                client.clone(),
+                sync.clone(),
+                known_tx,
+            )),
         ),
         (
             "detr-blocks-out",
-            Box::pin(flows::blocks::push(handle.clone(), client.clone(), sync.clone(), known_blocks.clone())),
+            Box::pin(flows::blocks::push(
+                handle.clone(),
+                client.clone(),
+                sync.clone(),
+                known_blocks.clone(),
+            )),
         ),
         (
             "detr-blocks-in",

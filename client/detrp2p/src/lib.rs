@@ -220,7 +220,11 @@ impl DetrP2pPrototype {
             tx: peers_tx.clone(),
         });
         spawner.spawn("detr-peers", Some("detr-p2p"), Box::pin(peers.run(peers_rx)));
-        spawner.spawn("detr-bridge", Some("detr-p2p"), Box::pin(bridge::run(handle.clone(), bridge_rx)));
+        spawner.spawn(
+            "detr-bridge",
+            Some("detr-p2p"),
+            Box::pin(bridge::run(handle.clone(), bridge_rx)),
+        );
         if let Some(settings) = self.discovery {
             let client = discovery::run(core.clone(), self.cache.clone(), settings);
             spawner.spawn("detr-discovery", Some("detr-p2p"), Box::pin(client));

@@ -182,9 +182,8 @@ impl Metrics {
                 )?,
                 r,
             )?,
-            events: DetrProtocol::ALL.map(|p| {
-                Event::ALL.map(|e| events.with_label_values(&[p.as_str(), e.label()]))
-            }),
+            events: DetrProtocol::ALL
+                .map(|p| Event::ALL.map(|e| events.with_label_values(&[p.as_str(), e.label()]))),
             sessions: DetrProtocol::ALL.map(|p| sessions.with_label_values(&[p.as_str()])),
             delay: Priority::ALL.map(|p| delay.with_label_values(&[&p.index().to_string()])),
             bans: register(

@@ -29,9 +29,8 @@ impl<P> TxProtocolPool<P> {
     }
 }
 
-type Ready<P> = Box<
-    dyn ReadyTransactions<Item = Arc<<P as TransactionPool>::InPoolTransaction>> + Send,
->;
+type Ready<P> =
+    Box<dyn ReadyTransactions<Item = Arc<<P as TransactionPool>::InPoolTransaction>> + Send>;
 
 #[async_trait::async_trait]
 impl<P> TransactionPool for TxProtocolPool<P>

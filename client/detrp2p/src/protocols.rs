@@ -3,8 +3,8 @@
 
 use codec::{Decode, DecodeAll, Encode};
 use etrid_aecomms::{FRAME_OVERHEAD, MAX_HANDSHAKE_MESSAGE};
-use etrid_protocol::{MessageKind, Priority};
 use etrid_p2p_fluent::Servable;
+use etrid_protocol::{MessageKind, Priority};
 use sc_network::types::ProtocolName;
 
 /// Version of the stream handshake and wire rules (2: Noise sessions, protocol v2 frames).

@@ -97,7 +97,8 @@ impl FromStr for ByteRate {
             "GiB" => 1 << 30,
             _ => return Err(bad()),
         };
-        let bytes = number.parse::<u64>().ok().and_then(|n| n.checked_mul(scale)).ok_or_else(bad)?;
+        let bytes =
+            number.parse::<u64>().ok().and_then(|n| n.checked_mul(scale)).ok_or_else(bad)?;
         let bytes = u32::try_from(bytes).ok().and_then(NonZeroU32::new).ok_or_else(bad)?;
         Ok(Self(RateLimit::new(bytes, parse_period(unit).ok_or_else(bad)?)))
     }
@@ -168,9 +169,8 @@ impl Default for FlowConfig {
 impl FlowConfig {
     /// Checks every field, naming the first bad one.
     pub fn validate(&self) -> Result<(), ConfigError> {
-        let out_of_range = |key, value: String, reason| {
-            Err(ConfigError::OutOfRange { key, value, reason })
-        };
+        let out_of_range =
+            |key, value: String, reason| Err(ConfigError::OutOfRange { key, value, reason });
         if self.max_queue_size == 0 || self.max_queue_size > 10_000_000 {
             return out_of_range(
                 "max_queue_size",
@@ -186,7 +186,11 @@ impl FlowConfig {
             );
         }
         if let Some(w) = self.weights.iter().find(|w| **w == 0 || **w > 1_000) {
-            return out_of_range("weights", w.to_string(), "every weight must be between 1 and 1000");
+            return out_of_range(
+                "weights",
+                w.to_string(),
+                "every weight must be between 1 and 1000",
+            );
         }
         if !(1..=Priority::LEVELS).contains(&self.levels) {
             return out_of_range("priority_levels", self.levels.to_string(), "must be 1 to 5");

@@ -26,7 +26,10 @@ struct Buckets {
 
 impl Buckets {
     fn new(messages: crate::RateLimit, bytes: crate::ByteRate) -> Arc<Self> {
-        Arc::new(Self { messages: Limiter::new(messages), bytes: Limiter::for_bytes(bytes, MAX_FRAME) })
+        Arc::new(Self {
+            messages: Limiter::new(messages),
+            bytes: Limiter::for_bytes(bytes, MAX_FRAME),
+        })
     }
 }
 

@@ -304,9 +304,15 @@ mod tests {
     fn the_byte_bound_sheds_as_many_as_needed_or_nothing() {
         let mut q = PriorityQueue::new(100, 100, W, 5);
         for i in 0..4 {
-            q.push(Item { message: i, priority: Priority::Bulk, bytes: 25, enqueued: Instant::now() });
+            q.push(Item {
+                message: i,
+                priority: Priority::Bulk,
+                bytes: 25,
+                enqueued: Instant::now(),
+            });
         }
-        let big = Item { message: 9, priority: Priority::Critical, bytes: 60, enqueued: Instant::now() };
+        let big =
+            Item { message: 9, priority: Priority::Critical, bytes: 60, enqueued: Instant::now() };
         assert_eq!(queued(q.push(big)), [0, 1, 2]);
         assert_eq!((q.len(), q.bytes()), (2, 85));
         let too_big =
@@ -332,7 +338,8 @@ mod tests {
         for (i, p) in [Priority::Bulk, Priority::Critical, Priority::Low].into_iter().enumerate() {
             q.push(item(p, i));
         }
-        let order: Vec<_> = std::iter::from_fn(|| q.pop(Servable::ALL)).map(|i| i.message).collect();
+        let order: Vec<_> =
+            std::iter::from_fn(|| q.pop(Servable::ALL)).map(|i| i.message).collect();
         assert_eq!(order, [0, 1, 2]);
         // A head that may not be served blocks the rest (head-of-line, as a FIFO does).
         q.push(item(Priority::Bulk, 5));

@@ -145,7 +145,10 @@ async fn a_full_queue_sheds_lowest_oldest_and_counts_it() {
     send(&flow, 1, 4, Priority::Critical).unwrap(); // sheds 1
     send(&flow, 1, 5, Priority::High).unwrap(); // sheds 3
     send(&flow, 1, 6, Priority::High).unwrap(); // sheds 2
-    assert_eq!(send(&flow, 1, 7, Priority::Normal), Err(FlowError::QueueFull { capacity: 3, bytes: 64 << 20 }));
+    assert_eq!(
+        send(&flow, 1, 7, Priority::Normal),
+        Err(FlowError::QueueFull { capacity: 3, bytes: 64 << 20 })
+    );
     let stats = flow.queue_stats();
     assert_eq!(stats.levels[Priority::Bulk.index()].dropped, 2);
     assert_eq!(stats.levels[Priority::Low.index()].dropped, 1);
@@ -347,10 +350,8 @@ async fn one_priority_level_serves_in_arrival_order() {
 
 #[tokio::test(start_paused = true)]
 async fn the_queue_is_bounded_in_bytes() {
-    let flow = FlowController::new(FlowConfig {
-        max_queue_bytes: 8 << 20,
-        ..config(1000, 1000, 1000)
-    });
+    let flow =
+        FlowController::new(FlowConfig { max_queue_bytes: 8 << 20, ..config(1000, 1000, 1000) });
     flow.add_peer(1u8);
     flow.try_send(&1, 1, Priority::Bulk, 5 << 20).unwrap();
     assert_eq!(

@@ -18,8 +18,8 @@ mod reader;
 
 pub use error::ProtocolError;
 pub use message::{
-    AddressesMessage, BlockAnnounce, BlockMessage, BlockPush, BridgeMessage, ChainId, ConsensusMessage, Message,
-    MessageKind, TransactionMessage,
+    AddressesMessage, BlockAnnounce, BlockMessage, BlockPush, BridgeMessage, ChainId,
+    ConsensusMessage, Message, MessageKind, TransactionMessage,
 };
 pub use priority::Priority;
 

@@ -222,7 +222,10 @@ impl Message {
             Message::Block(BlockMessage::Announce(_)) => Ok(()),
             Message::Block(BlockMessage::Push(p)) => {
                 check(p.block.len(), limits::MAX_BLOCK_SIZE)?;
-                check(p.justifications.as_ref().map_or(0, Bytes::len), limits::MAX_JUSTIFICATIONS_SIZE)
+                check(
+                    p.justifications.as_ref().map_or(0, Bytes::len),
+                    limits::MAX_JUSTIFICATIONS_SIZE,
+                )
             }
             Message::Consensus(c) => check(c.payload.len(), limits::MAX_CONSENSUS_PAYLOAD),
             Message::Bridge(BridgeMessage { payload, .. }) | Message::Custom(payload) => {

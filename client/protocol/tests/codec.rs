@@ -39,8 +39,9 @@ fn arb_message() -> impl Strategy<Value = Message> {
             })
         ),
         arb_bytes().prop_map(Message::Custom),
-        proptest::collection::vec(arb_bytes(), 0..8)
-            .prop_map(|addresses| Message::Addresses(etrid_protocol::AddressesMessage { addresses })),
+        proptest::collection::vec(arb_bytes(), 0..8).prop_map(|addresses| Message::Addresses(
+            etrid_protocol::AddressesMessage { addresses }
+        )),
     ]
 }
 
@@ -149,7 +150,10 @@ fn too_many_extrinsics_are_refused() {
 fn lying_length_prefix_is_refused_without_allocating() {
     let mut frame = vec![PROTOCOL_VERSION, MessageKind::Custom as u8];
     frame.extend(Compact(1000u32).encode());
-    assert_eq!(Message::decode(Bytes::from(frame)), Err(ProtocolError::Malformed("frame cut short")));
+    assert_eq!(
+        Message::decode(Bytes::from(frame)),
+        Err(ProtocolError::Malformed("frame cut short"))
+    );
 }
 
 #[test]

@@ -70,7 +70,11 @@ impl PeerCache {
         let now = unix_now();
         let mut lru = self.lru.lock();
         if !lru.contains(peer_id) {
-            let data = PeerData { addresses: Vec::new(), source: crate::PeerSource::Inbound, reputation: 0 };
+            let data = PeerData {
+                addresses: Vec::new(),
+                source: crate::PeerSource::Inbound,
+                reputation: 0,
+            };
             lru.put(peer_id.to_string(), PeerRecord::new(peer_id.to_string(), data, now));
         }
         if let Some(record) = lru.get_mut(peer_id) {

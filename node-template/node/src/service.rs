@@ -333,11 +333,9 @@ pub fn new_full<
         let keystore = if role.is_authority() { Some(keystore_container.keystore()) } else { None };
         let (grandpa_protocol_name, notification_service, grandpa_network) =
             match (&detr, grandpa_standard) {
-                (Some(detr), _) => (
-                    detr.consensus_protocol(),
-                    detr.consensus_service(),
-                    detr.consensus_network(),
-                ),
+                (Some(detr), _) => {
+                    (detr.consensus_protocol(), detr.consensus_service(), detr.consensus_network())
+                }
                 (None, Some((name, service))) => {
                     (name, service, detrp2p::consensus::ConsensusNetwork::plain(network))
                 }

@@ -50,7 +50,7 @@ impl Queue {
                 messages += 1;
                 bytes += notification.len();
                 false
-            },
+            }
             _ => true,
         });
         self.messages -= messages;
@@ -80,7 +80,8 @@ impl ConsensusEvents {
     pub fn start(&self) {
         let mut q = self.queue.lock();
         q.consumer = true;
-        let open: Vec<_> = q.open.iter().map(|(p, (_, roles, inbound))| (*p, *roles, *inbound)).collect();
+        let open: Vec<_> =
+            q.open.iter().map(|(p, (_, roles, inbound))| (*p, *roles, *inbound)).collect();
         for (peer, roles, inbound) in open {
             q.events.push_front(opened_event(peer, roles, inbound));
         }
@@ -129,8 +130,11 @@ impl ConsensusEvents {
         if q.open.get(&peer).map(|(id, ..)| *id) != Some(stream) {
             return false;
         }
-        let (max_messages, max_bytes) =
-            if q.consumer { (MAX_MESSAGES, MAX_BYTES) } else { (MAX_EARLY_MESSAGES, MAX_EARLY_BYTES) };
+        let (max_messages, max_bytes) = if q.consumer {
+            (MAX_MESSAGES, MAX_BYTES)
+        } else {
+            (MAX_EARLY_MESSAGES, MAX_EARLY_BYTES)
+        };
         if q.messages >= max_messages || q.bytes + notification.len() > max_bytes {
             return false;
         }
@@ -217,7 +221,7 @@ mod tests {
         match events.next().await {
             NotificationEvent::NotificationReceived { peer, notification } => {
                 assert_eq!((peer, notification), (a, vec![7]), "then what A sent meanwhile")
-            },
+            }
             _ => panic!("A's early message follows its open"),
         }
         assert!(events.pop().is_none(), "B's session went before GRANDPA came");
@@ -229,7 +233,8 @@ mod tests {
         let events = ConsensusEvents::default();
         let peer = PeerId::random();
         events.opened(peer, 1, 4, true);
-        let taken = (0..MAX_EARLY_MESSAGES + 10).filter(|_| events.received(peer, 1, vec![0])).count();
+        let taken =
+            (0..MAX_EARLY_MESSAGES + 10).filter(|_| events.received(peer, 1, vec![0])).count();
         assert_eq!(taken, MAX_EARLY_MESSAGES);
         events.closed(peer, 1);
         let q = events.queue.lock();

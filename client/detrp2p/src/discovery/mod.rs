@@ -145,8 +145,11 @@ fn add_peers(
             core.network.add_known_address(peer, addr.clone());
         }
         if let Some(cache) = cache {
-            let data =
-                PeerData { addresses: p.addrs.clone(), source: PeerSource::Discovery, reputation: 0 };
+            let data = PeerData {
+                addresses: p.addrs.clone(),
+                source: PeerSource::Discovery,
+                reputation: 0,
+            };
             cache.store_peer(&peer.to_base58(), data);
         }
         if known.insert(peer) {

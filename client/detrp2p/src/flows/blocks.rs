@@ -109,7 +109,9 @@ impl<B: BlockT> Link<B> for Tee<'_, B> {
             };
             let outcome = match &result {
                 Ok(_) => Outcome::Imported,
-                Err(BlockImportError::UnknownParent) => Outcome::UnknownParent { peer, hash, number },
+                Err(BlockImportError::UnknownParent) => {
+                    Outcome::UnknownParent { peer, hash, number }
+                }
                 Err(
                     BlockImportError::VerificationFailed(..)
                     | BlockImportError::BadBlock(_)
@@ -166,8 +168,12 @@ impl<B: BlockT, Q: ImportQueue<B>> ImportQueue<B> for TeeImportQueue<B, Q> {
 
 /// Pushes own blocks, passes on pushed ones once imported, announces other new best blocks.
 /// Runs for the node's lifetime.
-pub async fn push<B, C, S>(handle: DetrP2pHandle, client: Arc<C>, sync: Arc<S>, known: Known<B::Hash>)
-where
+pub async fn push<B, C, S>(
+    handle: DetrP2pHandle,
+    client: Arc<C>,
+    sync: Arc<S>,
+    known: Known<B::Hash>,
+) where
     B: BlockT,
     C: BlockchainEvents<B> + BlockBackend<B> + HeaderBackend<B>,
     S: SyncOracle + ?Sized,
@@ -212,7 +218,8 @@ fn full_block<B: BlockT, C: BlockBackend<B>>(
     if block.len() > limits::MAX_BLOCK_SIZE {
         return None;
     }
-    let justifications = client.justifications(hash).ok().flatten().map(|j| Bytes::from(j.encode()));
+    let justifications =
+        client.justifications(hash).ok().flatten().map(|j| Bytes::from(j.encode()));
     Some(BlockPush { block: Bytes::from(block), justifications })
 }
 
@@ -272,14 +279,15 @@ fn on_push<B: BlockT, C: BlockBackend<B> + HeaderBackend<B>, S: SyncOracle + ?Si
         handle.report_peer(peer, ReputationChange::DECODE_ERROR);
         return;
     };
-    let justifications = match push.justifications.as_ref().map(|j| Justifications::decode(&mut &j[..])) {
-        Some(Err(_)) => {
-            handle.report_peer(peer, ReputationChange::DECODE_ERROR);
-            return;
-        }
-        Some(Ok(j)) => Some(j),
-        None => None,
-    };
+    let justifications =
+        match push.justifications.as_ref().map(|j| Justifications::decode(&mut &j[..])) {
+            Some(Err(_)) => {
+                handle.report_peer(peer, ReputationChange::DECODE_ERROR);
+                return;
+            }
+            Some(Ok(j)) => Some(j),
+            None => None,
+        };
     let (header, body) = block.deconstruct();
     let (hash, number) = (header.hash(), *header.number());
     known.insert(peer, hash);

@@ -9,7 +9,9 @@ use std::{
 };
 
 use bytes::Bytes;
-use etrid_aecomms::{AeError, Binding, Handshake, LocalIdentity, Next, RecvHalf, RekeyPolicy, Role};
+use etrid_aecomms::{
+    AeError, Binding, Handshake, LocalIdentity, Next, RecvHalf, RekeyPolicy, Role,
+};
 use etrid_p2p_dpeers::ReputationChange;
 use etrid_protocol::Message;
 use sc_network::PeerId;
@@ -219,9 +221,7 @@ impl StreamTask {
             self.report(ReputationChange::REHANDSHAKE);
         }
         match (self.role(), message) {
-            (Role::Initiator, None) => {
-                Some(State::Renewing(recv, self.start_handshake()))
-            }
+            (Role::Initiator, None) => Some(State::Renewing(recv, self.start_handshake())),
             (Role::Responder, Some(message)) => {
                 let (hs, _) = Handshake::start(&self.local, self.binding.clone(), self.policy);
                 match self.handshake(hs, message) {
@@ -280,7 +280,9 @@ impl StreamTask {
 
     fn dispatch(&self, message: Message) {
         let delivered = match message {
-            Message::Consensus(c) => self.consensus.received(self.peer, self.id, c.payload.to_vec()),
+            Message::Consensus(c) => {
+                self.consensus.received(self.peer, self.id, c.payload.to_vec())
+            }
             Message::Addresses(a) => {
                 self.peers.addresses(self.peer, a.addresses);
                 true

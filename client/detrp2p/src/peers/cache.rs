@@ -67,7 +67,12 @@ mod tests {
     use super::*;
     use etrid_p2p_stored::{PeerData, PeerSource};
 
-    fn record(id: &str, reputation: i32, addresses: &[&str], banned_until: Option<u64>) -> PeerRecord {
+    fn record(
+        id: &str,
+        reputation: i32,
+        addresses: &[&str],
+        banned_until: Option<u64>,
+    ) -> PeerRecord {
         let data = PeerData {
             addresses: addresses.iter().map(|a| a.to_string()).collect(),
             source: PeerSource::Inbound,

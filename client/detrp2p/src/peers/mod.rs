@@ -318,7 +318,11 @@ impl Peers {
                     log::warn!(target: LOG_TARGET, "saving the peer cache failed: {e}");
                 }
             };
-            self.cx.spawner.spawn_blocking("detr-peer-cache", Some("detr-p2p"), Box::pin(async move { save() }));
+            self.cx.spawner.spawn_blocking(
+                "detr-peer-cache",
+                Some("detr-p2p"),
+                Box::pin(async move { save() }),
+            );
         }
     }
 
@@ -361,10 +365,8 @@ impl Peers {
 
     fn on_stream_opened(&mut self, o: StreamOpened) {
         let now = Instant::now();
-        let identity = o
-            .peer
-            .into_ed25519()
-            .and_then(|k| ed25519_dalek::VerifyingKey::from_bytes(&k).ok());
+        let identity =
+            o.peer.into_ed25519().and_then(|k| ed25519_dalek::VerifyingKey::from_bytes(&k).ok());
         let Some(public) = identity else {
             log::debug!(target: LOG_TARGET, "{} has no Ed25519 identity: refused", o.peer);
             return self.drop_stream(o.peer, o.protocol);
@@ -419,7 +421,10 @@ impl Peers {
             policy: config.rekey,
         };
         self.cx.spawner.spawn("detr-link", Some("detr-p2p"), Box::pin(link.run(rx)));
-        self.links.insert(peer, LinkEntry { cmds, status, streams: Default::default(), best_block: None });
+        self.links.insert(
+            peer,
+            LinkEntry { cmds, status, streams: Default::default(), best_block: None },
+        );
         self.remember(peer, ConnectionKind::Connected, inbound);
     }
 
@@ -546,10 +551,9 @@ impl Peers {
                     }
                     // sc-network drops the whole connection and refuses the peer for a while;
                     // the registry keeps refusing its detr streams for the rest of the ban.
-                    self.cx.network.report_peer(
-                        peer,
-                        sc_network::ReputationChange::new_fatal(change.reason),
-                    );
+                    self.cx
+                        .network
+                        .report_peer(peer, sc_network::ReputationChange::new_fatal(change.reason));
                 }
                 PeerEvent::Unbanned { .. } => {}
             }
@@ -569,7 +573,10 @@ impl Peers {
         let network = &self.cx.network;
         network.add_reserved_peer(MultiaddrWithPeerId { multiaddr, peer_id })?;
         for protocol in DetrProtocol::ALL {
-            network.add_peers_to_reserved_set(protocol.name(&self.cx.genesis), [addr.clone()].into())?;
+            network.add_peers_to_reserved_set(
+                protocol.name(&self.cx.genesis),
+                [addr.clone()].into(),
+            )?;
         }
         Ok(())
     }

@@ -270,7 +270,9 @@ impl Attacker {
                 u64::from(first) + u64::from(self.send(frame).await)
             }
             Attack::Flood => self.repeat(FLOOD_FRAMES, None, |a| a.sealed(8)).await,
-            Attack::BigFrames => self.repeat(BIG_FRAMES, None, |a| a.sealed(MAX_PAYLOAD_SIZE)).await,
+            Attack::BigFrames => {
+                self.repeat(BIG_FRAMES, None, |a| a.sealed(MAX_PAYLOAD_SIZE)).await
+            }
             Attack::HandshakeReplay => {
                 let frame = handshake_frame(&self.last_handshake.clone());
                 u64::from(self.send(frame).await)
