@@ -34,12 +34,14 @@ const MAX_CONSENSUS_P99: f64 = 0.05;
 
 /// Cumulative counts of `substrate_detr_queue_delay_seconds{priority}` by upper bound.
 fn buckets(node: &TestNode, priority: u8) -> Vec<(f64, f64)> {
-    let prefix = format!("substrate_detr_queue_delay_seconds_bucket{{priority=\"{priority}\",le=\"");
+    let label = format!("priority=\"{priority}\"");
     node.metrics()
         .lines()
-        .filter_map(|l| l.strip_prefix(&prefix))
+        .filter_map(|l| l.strip_prefix("substrate_detr_queue_delay_seconds_bucket{"))
+        .filter(|rest| rest.split(',').any(|l| l == label))
         .filter_map(|rest| {
-            let (le, count) = rest.split_once("\"} ")?;
+            let (labels, count) = rest.split_once("} ")?;
+            let le = labels.split(',').find_map(|l| l.strip_prefix("le=\""))?.trim_end_matches('"');
             let le = if le == "+Inf" { f64::INFINITY } else { le.parse().ok()? };
             Some((le, count.trim().parse().ok()?))
         })
@@ -96,7 +98,9 @@ async fn flood(net: &LocalNetwork, run: u64) -> Figures {
     let mut max_lag = 0;
     while Instant::now() < end {
         let rpc = alice.rpc();
-        if let (Some(best), Some(finalized)) = (rpc.best_number().await, rpc.finalized_number().await) {
+        if let (Some(best), Some(finalized)) =
+            (rpc.best_number().await, rpc.finalized_number().await)
+        {
             max_lag = max_lag.max(best.saturating_sub(finalized));
         }
         tokio::time::sleep(Duration::from_millis(500)).await;
@@ -139,7 +143,10 @@ async fn consensus_first(backend: &str) {
     println!("  {:<34} {:>14} {:>14}", "bridge messages sent", five.sent, one.sent);
     println!("  {:<34} {:>14} {:>14}", "blocks finalized", five.finalized, one.finalized);
     println!("  {:<34} {:>14} {:>14}", "max finality lag (blocks)", five.max_lag, one.max_lag);
-    let ms = |(p, n): (f64, u64)| format!("{:.1} ms ({n})", p * 1e3);
+    let ms = |(p, n): (f64, u64)| match p.is_finite() {
+        true => format!("≤ {:.1} ms ({n})", p * 1e3),
+        false => format!("> 10 s ({n})"),
+    };
     println!(
         "  {:<34} {:>14} {:>14}",
         "consensus queue delay p99 (msgs)",

@@ -102,7 +102,7 @@ fn seal_open(c: &mut Criterion) {
     }
     group.throughput(Throughput::Elements(1));
     group.bench_function(BenchmarkId::new("handshake", "full"), |bench| {
-        bench.iter_batched(parties, |p| black_box(handshake(&p)), BatchSize::SmallInput)
+        bench.iter_batched(crate::parties, |p| black_box(handshake(&p)), BatchSize::SmallInput)
     });
     group.bench_function(BenchmarkId::new("handshake", "plain-snow"), |bench| {
         bench.iter(snow_handshake)

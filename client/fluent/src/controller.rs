@@ -324,7 +324,7 @@ fn preempt<M>(state: &mut PeerQueue<M>, servable: Servable) {
     if head.paid.iter().all(|p| *p) {
         return;
     }
-    if !state.queue.peek(servable).is_some_and(|p| p < head.item.priority) {
+    if state.queue.peek(servable).is_none_or(|p| p >= head.item.priority) {
         return;
     }
     let old = state.head.take().expect("checked above");

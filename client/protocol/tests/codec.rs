@@ -125,7 +125,7 @@ fn oversize_messages_are_refused_both_ways() {
     );
     let huge = vec![PROTOCOL_VERSION, MessageKind::Consensus as u8]
         .into_iter()
-        .chain(std::iter::repeat(0).take(limits::MAX_CONSENSUS_FRAME))
+        .chain(std::iter::repeat_n(0, limits::MAX_CONSENSUS_FRAME))
         .collect::<Vec<_>>();
     assert!(matches!(Message::decode(Bytes::from(huge)), Err(ProtocolError::TooLarge { .. })));
 }
