@@ -35,7 +35,7 @@ CARGO_ALL := --release --locked --workspace
 # peers (quick); `--lib` adds every crate's unit tests.
 UNIT_TESTS := --lib --test codec --test session --test flow --test registry --test cache
 # Real nodes: one at a time (ports, CPU).
-E2E_TESTS := --test connect_peer --test smoke --test detr --test carrier --test priority --test misbehaviour --test discovery --test governance
+E2E_TESTS := --test connect_peer --test smoke --test detr --test carrier --test priority --test rekey --test misbehaviour --test discovery --test governance
 # Crates that build without polkadot-sdk: clippy on them is quick, so `make test` runs it.
 PURE_CRATES := etrid-protocol etrid-aecomms etrid-p2p-fluent etrid-p2p-dpeers etrid-p2p-stored flarechain-tests detr-bench-report
 

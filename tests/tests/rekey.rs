@@ -1,0 +1,143 @@
+//! Rekeying never punishes an honest peer, on both backends: three `--chain local` validators
+//! with `--detr-rekey-after-messages 50` while Alice and Bob send 2 × `MESSAGES` bridge
+//! messages (relayed to every node, so frames flow both ways on every link) beside GRANDPA's
+//! traffic. Keys change hundreds of times per link; no frame fails to open, nobody loses
+//! reputation, nobody is banned, and finality goes on.
+
+use std::{
+    sync::{
+        atomic::{AtomicU64, Ordering},
+        Arc,
+    },
+    time::Duration,
+};
+
+use flarechain_tests::{
+    detr::{stat, wait_sessions, PROTOCOLS},
+    LocalNetwork, TestNode,
+};
+use jsonrpsee::{core::client::ClientT, http_client::HttpClientBuilder, rpc_params};
+use serde_json::Value;
+
+/// Messages a session seals before its keys change.
+const REKEY_AFTER: &str = "50";
+/// Bridge messages sent by each of Alice and Bob.
+const MESSAGES: u64 = 5_000;
+/// Concurrent RPC senders per node.
+const SENDERS: u64 = 4;
+/// Key epochs each bridge session must have gone through both ways (500 messages at 50 each;
+/// a message received too late for the nonce window is not relayed, so not all 10,000 are).
+const MIN_EPOCHS: u64 = 10;
+
+/// Sends bridge messages to the node at `port` until `next` passes `2 * MESSAGES`; returns how
+/// many it accepted. Alice's and Bob's senders share `next`: both are FlareChain sources, whose
+/// nonces every node keeps in one window of 4,096 below the highest, so they interleave.
+async fn send_bridge_messages(port: u16, next: Arc<AtomicU64>) -> u64 {
+    let senders: Vec<_> = (0..SENDERS)
+        .map(|_| {
+            let next = next.clone();
+            tokio::spawn(async move {
+                let client = HttpClientBuilder::default()
+                    .build(format!("http://127.0.0.1:{port}"))
+                    .expect("a valid URL");
+                let mut accepted = 0;
+                loop {
+                    let nonce = next.fetch_add(1, Ordering::Relaxed);
+                    if nonce > 2 * MESSAGES {
+                        break accepted;
+                    }
+                    let params = rpc_params![7u32, nonce, "0x00112233445566778899aabbccddeeff"];
+                    let answer = client.request::<Value, _>("detr_sendBridgeMessage", params).await;
+                    accepted += u64::from(answer.is_ok());
+                }
+            })
+        })
+        .collect();
+    let mut accepted = 0;
+    for s in senders {
+        accepted += s.await.expect("a sender");
+    }
+    accepted
+}
+
+/// The bridge messages `node` received so far, once its queues are empty.
+async fn settled(node: &mut TestNode) -> u64 {
+    node.wait_for("empty queues", Duration::from_secs(120), |rpc| async move {
+        let stats = rpc.call("detr_stats", rpc_params![]).await?;
+        let queued: u64 = PROTOCOLS.iter().map(|p| stat(&stats, p, "queued")).sum();
+        (queued == 0).then(|| stat(&stats, "bridge", "received"))
+    })
+    .await
+}
+
+async fn rekey_under_load(backend: &str) {
+    let args = ["--network-backend", backend, "--detr-rekey-after-messages", REKEY_AFTER];
+    let mut net = LocalNetwork::start(&args).await;
+    net.wait_peers(2, Duration::from_secs(90)).await;
+    for node in &mut net.nodes {
+        wait_sessions(node, 2).await;
+    }
+    let (alice, bob) = (net.nodes[0].rpc_port, net.nodes[1].rpc_port);
+    let next = Arc::new(AtomicU64::new(1));
+    let (a, b) = tokio::join!(
+        send_bridge_messages(alice, next.clone()),
+        send_bridge_messages(bob, next.clone())
+    );
+    assert_eq!(a + b, 2 * MESSAGES, "every bridge message was accepted ({a} on Alice, {b} on Bob)");
+    // Relays may lag the RPC calls: wait until every queue is empty and nothing more comes.
+    for _ in 0..30 {
+        let mut received = Vec::new();
+        for node in &mut net.nodes {
+            received.push(settled(node).await);
+        }
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        let mut again = Vec::new();
+        for node in &mut net.nodes {
+            again.push(settled(node).await);
+        }
+        if again == received {
+            break;
+        }
+    }
+
+    for node in &net.nodes {
+        let name = &node.config.name;
+        let stats = node.rpc().call("detr_stats", rpc_params![]).await.expect("detr_stats");
+        assert_eq!(stats["bans"], 0, "{name}: {stats}");
+        for protocol in PROTOCOLS {
+            for field in ["decryptFailures", "handshakeFailures", "decodeErrors"] {
+                assert_eq!(stat(&stats, protocol, field), 0, "{name} {protocol} {field}: {stats}");
+            }
+            assert_eq!(stat(&stats, protocol, "sessions"), 2, "{name} {protocol}: {stats}");
+        }
+        let sessions = node.rpc().call("detr_sessions", rpc_params![]).await.expect("sessions");
+        let bridge_epochs: Vec<_> = sessions
+            .as_array()
+            .expect("a list")
+            .iter()
+            .filter(|s| s["protocol"] == "bridge")
+            .map(|s| (s["epochs"][0].as_u64().unwrap_or(0), s["epochs"][1].as_u64().unwrap_or(0)))
+            .collect();
+        println!("{name}: bridge key epochs (send, receive) per peer: {bridge_epochs:?}");
+        assert!(
+            bridge_epochs.iter().all(|(send, recv)| *send >= MIN_EPOCHS && *recv >= MIN_EPOCHS),
+            "{name}: keys changed on every bridge session both ways: {sessions}"
+        );
+        let peers = node.rpc().call("detr_peers", rpc_params![]).await.expect("detr_peers");
+        for peer in peers.as_array().expect("a list") {
+            assert!(peer["reputation"].as_i64() >= Some(0), "{name} penalized a peer: {peer}");
+        }
+    }
+    let finalized = net.nodes[0].rpc().finalized_number().await.unwrap_or(0);
+    net.wait_finalized(finalized + 2, Duration::from_secs(120)).await;
+}
+
+#[tokio::test]
+async fn rekey_every_50_messages_costs_honest_peers_nothing_litep2p() {
+    rekey_under_load("litep2p").await;
+}
+
+#[tokio::test]
+async fn rekey_every_50_messages_costs_honest_peers_nothing_libp2p() {
+    rekey_under_load("libp2p").await;
+}
