@@ -1,9 +1,11 @@
 //! Misbehaving peers over real sockets, on both backends: while Alice, Bob and Charlie
 //! validate, a `detr-rogue-peer` completes an AEComms session with one of them and then sends a
-//! frame no key opens (Alice), replays a valid frame (Bob), or floods valid frames (Charlie).
-//! Each time the validator counts it, bans the peer, closes its streams and refuses to reopen
-//! them, sc-network drops the peer's connection, and the three keep their sessions and keep
-//! finalizing.
+//! frame no key opens (Alice), replays a valid frame (Bob), or floods valid frames (Charlie);
+//! in a second network it floods handshakes at 1,000/s (Alice), sends 1 MiB frames at full rate
+//! (Bob), or garbage again (Charlie). Each time the validator counts it, bans the peer, closes
+//! its streams and refuses to reopen them, sc-network drops the peer's connection, the node's
+//! memory stays within `MAX_RSS_GROWTH_KIB` of its figure before the attack, and the three keep
+//! their sessions and keep finalizing.
 
 use std::time::Duration;
 
@@ -13,6 +15,9 @@ use flarechain_tests::{
 };
 use jsonrpsee::rpc_params;
 use serde_json::Value;
+
+/// How much a node's resident memory may grow during one attack.
+const MAX_RSS_GROWTH_KIB: u64 = 64 * 1024;
 
 async fn detr_stats(node: &TestNode) -> Value {
     node.rpc().call("detr_stats", rpc_params![]).await.expect("detr_stats")
@@ -25,12 +30,14 @@ fn check_counters(attack: &str, before: &Value, after: &Value) -> Result<(), Str
         "garbage" => delta("decryptFailures") == 1,
         "replay" => delta("received") == 1 && delta("decryptFailures") == 1,
         "flood" => delta("dropped") > 0,
+        // Counted against the inbound limiter, not per frame: the ban is the proof.
+        "handshake-flood" | "big-frames" => true,
         other => return Err(format!("unknown attack {other}")),
     };
     ok.then_some(()).ok_or_else(|| format!("{attack}: bridge counters {before} → {after}"))
 }
 
-async fn misbehaving_peers(backend: &str) {
+async fn misbehaving_peers(backend: &str, attacks: [&str; 3]) {
     let mut net = LocalNetwork::start(&["--network-backend", backend]).await;
     net.wait_peers(2, Duration::from_secs(90)).await;
     for node in &mut net.nodes {
@@ -40,11 +47,27 @@ async fn misbehaving_peers(backend: &str) {
     let genesis = alice.call("chain_getBlockHash", rpc_params![0]).await.expect("genesis hash");
     let genesis = genesis.as_str().expect("a hex hash").to_string();
 
-    for (node, attack) in net.nodes.iter().zip(["garbage", "replay", "flood"]) {
+    for (node, attack) in net.nodes.iter().zip(attacks) {
         let name = &node.config.name;
         let id = node.rpc().local_peer_id().await.expect("the node's PeerId");
         let before = detr_stats(node).await;
-        let run = run_rogue(&node.multiaddr(&id), &genesis, attack, backend).await;
+        let idle_rss = node.rss_kib().expect("the node's memory");
+        // The node's memory is sampled every 100 ms while the attack runs.
+        let rogue = run_rogue(&node.multiaddr(&id), &genesis, attack, backend);
+        tokio::pin!(rogue);
+        let mut peak = idle_rss;
+        let run = loop {
+            tokio::select! {
+                run = &mut rogue => break run,
+                _ = tokio::time::sleep(Duration::from_millis(100)) => {
+                    peak = peak.max(node.rss_kib().unwrap_or(0));
+                }
+            }
+        };
+        println!("{attack} against {name}: RSS {idle_rss} KiB before, peak {peak} KiB");
+        if peak > idle_rss + MAX_RSS_GROWTH_KIB {
+            node.fail(&format!("{attack}: RSS grew from {idle_rss} to {peak} KiB"));
+        }
         if !run.success {
             node.fail(&format!("{attack} peer against {name}: {:?}", run.events));
         }
@@ -79,10 +102,20 @@ async fn misbehaving_peers(backend: &str) {
 
 #[tokio::test]
 async fn misbehaving_peers_are_banned_litep2p() {
-    misbehaving_peers("litep2p").await;
+    misbehaving_peers("litep2p", ["garbage", "replay", "flood"]).await;
 }
 
 #[tokio::test]
 async fn misbehaving_peers_are_banned_libp2p() {
-    misbehaving_peers("libp2p").await;
+    misbehaving_peers("libp2p", ["garbage", "replay", "flood"]).await;
+}
+
+#[tokio::test]
+async fn handshake_floods_and_big_frames_are_banned_within_memory_litep2p() {
+    misbehaving_peers("litep2p", ["handshake-flood", "big-frames", "garbage"]).await;
+}
+
+#[tokio::test]
+async fn handshake_floods_and_big_frames_are_banned_within_memory_libp2p() {
+    misbehaving_peers("libp2p", ["handshake-flood", "big-frames", "garbage"]).await;
 }
