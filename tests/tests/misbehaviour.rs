@@ -53,7 +53,8 @@ async fn misbehaving_peers(backend: &str, attacks: [&str; 3]) {
         let before = detr_stats(node).await;
         let idle_rss = node.rss_kib().expect("the node's memory");
         // The node's memory is sampled every 100 ms while the attack runs.
-        let rogue = run_rogue(&node.multiaddr(&id), &genesis, attack, backend);
+        let address = node.multiaddr(&id);
+        let rogue = run_rogue(&address, &genesis, attack, backend);
         tokio::pin!(rogue);
         let mut peak = idle_rss;
         let run = loop {
