@@ -1,8 +1,8 @@
 //! Rekeying never punishes an honest peer, on both backends: three `--chain local` validators
 //! with `--detr-rekey-after-messages 50` while Alice and Bob send 2 × `MESSAGES` bridge
 //! messages (relayed to every node, so frames flow both ways on every link) beside GRANDPA's
-//! traffic. Keys change hundreds of times per link; no frame fails to open, nobody loses
-//! reputation, nobody is banned, and finality goes on.
+//! traffic. Keys change hundreds of times per link; no frame fails to open, no detr penalty
+//! is applied, nobody is banned, and finality goes on.
 
 use std::{
     sync::{
@@ -23,6 +23,9 @@ use serde_json::Value;
 const REKEY_AFTER: &str = "50";
 /// Bridge messages sent by each of Alice and Bob.
 const MESSAGES: u64 = 5_000;
+/// Lowest reputation an honest peer may show afterwards: above every detr penalty (the
+/// smallest, over the inbound rate limit, is −10) and far from the ban threshold (−50).
+const MIN_REPUTATION: i64 = -10;
 /// Concurrent RPC senders per node.
 const SENDERS: u64 = 4;
 /// Key epochs each bridge session must have gone through both ways (500 messages at 50 each;
@@ -124,8 +127,12 @@ async fn rekey_under_load(backend: &str) {
             "{name}: keys changed on every bridge session both ways: {sessions}"
         );
         let peers = node.rpc().call("detr_peers", rpc_params![]).await.expect("detr_peers");
+        // GRANDPA's own small costs (votes that arrive late behind the flood, scaled into the
+        // registry) may show; nothing of detr's (−10 and below) may, nor anything near a ban.
         for peer in peers.as_array().expect("a list") {
-            assert!(peer["reputation"].as_i64() >= Some(0), "{name} penalized a peer: {peer}");
+            let reputation = peer["reputation"].as_i64().unwrap_or(i64::MIN);
+            println!("{name}: reputation of {}: {reputation}", peer["peerId"]);
+            assert!(reputation > MIN_REPUTATION, "{name} penalized {peer}: {stats}");
         }
     }
     let finalized = net.nodes[0].rpc().finalized_number().await.unwrap_or(0);

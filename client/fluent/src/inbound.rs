@@ -24,6 +24,11 @@ pub enum InboundVerdict {
 /// The largest inbound frame: a byte bucket holds at least this much at once.
 const MAX_FRAME: usize = 8 << 20;
 
+/// `limit` with a burst of its whole period.
+fn full_period(limit: RateLimit) -> RateLimit {
+    RateLimit { burst: limit.messages, ..limit }
+}
+
 struct PeerInbound {
     messages: Limiter,
     bytes: Limiter,
@@ -39,9 +44,12 @@ pub struct InboundLimiter<P> {
 
 impl<P: Clone + Eq + Hash> InboundLimiter<P> {
     /// Limits every peer to `messages` and `bytes`; reports a peer after `abuse_after` drops.
+    /// Each bucket holds one full period of its rate: a receiver sees a sender's steady rate in
+    /// bursts (network buffers, a stalled task on a loaded host), and a peer within the rate
+    /// must never be cut off, let alone reported, because of our own jitter.
     pub fn new(messages: RateLimit, bytes: ByteRate, abuse_after: u32) -> Self {
         Self {
-            limits: Mutex::new((messages, bytes)),
+            limits: Mutex::new((full_period(messages), ByteRate(full_period(bytes.0)))),
             abuse_after: abuse_after.max(1),
             peers: Mutex::new(HashMap::new()),
         }
@@ -77,6 +85,7 @@ impl<P: Clone + Eq + Hash> InboundLimiter<P> {
 
     /// Sets the per-peer budgets for every peer.
     pub fn set_limits(&self, messages: RateLimit, bytes: ByteRate) {
+        let (messages, bytes) = (full_period(messages), ByteRate(full_period(bytes.0)));
         *self.limits.lock() = (messages, bytes);
         for state in self.peers.lock().values_mut() {
             state.messages = Limiter::new(messages);

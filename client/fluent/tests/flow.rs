@@ -225,13 +225,28 @@ async fn removing_a_peer_wakes_its_waiters_and_counts_its_queue_as_dropped() {
 #[tokio::test(start_paused = true)]
 async fn inbound_limiter_drops_excess_and_reports_abusers() {
     let limiter = InboundLimiter::new(rate(100), mib(64), 10);
-    // The burst (100/20 = 5) passes at once, then the flood is dropped, and every 10th drop reports.
-    let verdicts: Vec<_> = (0..35).map(|_| limiter.check(&7u8, 10)).collect();
-    assert!(verdicts[..5].iter().all(|v| *v == InboundVerdict::Allow));
+    // A full second of budget (100) passes at once, then the flood is dropped, and every 10th
+    // drop reports.
+    let verdicts: Vec<_> = (0..130).map(|_| limiter.check(&7u8, 10)).collect();
+    assert!(verdicts[..100].iter().all(|v| *v == InboundVerdict::Allow));
     assert_eq!(verdicts.iter().filter(|v| **v == InboundVerdict::Abuse).count(), 3);
     assert_eq!(limiter.check(&8u8, 10), InboundVerdict::Allow, "other peers are unaffected");
     tokio::time::sleep(Duration::from_secs(1)).await;
     assert_eq!(limiter.check(&7u8, 10), InboundVerdict::Allow, "the rate recovers");
+}
+
+/// Found by the rekey end-to-end test: with a burst of 1/20 s, an honest peer sending at half
+/// the inbound rate was dropped and reported whenever the receiver stalled for 50 ms.
+#[tokio::test(start_paused = true)]
+async fn a_peer_within_the_rate_is_never_dropped_after_a_stall() {
+    let limiter = InboundLimiter::new(rate(2000), mib(64), 10);
+    for _ in 0..5 {
+        // The receiver stalls for 500 ms, then reads what a 1,000 msg/s sender sent meanwhile.
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        for _ in 0..500 {
+            assert_eq!(limiter.check(&7u8, 1024), InboundVerdict::Allow);
+        }
+    }
 }
 
 #[test]
