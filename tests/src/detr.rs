@@ -1,8 +1,14 @@
 //! Reading a node's detr state over RPC.
 
-use std::time::Duration;
+use std::{
+    sync::{
+        atomic::{AtomicU64, Ordering},
+        Arc,
+    },
+    time::Duration,
+};
 
-use jsonrpsee::rpc_params;
+use jsonrpsee::{core::client::ClientT, http_client::HttpClientBuilder, rpc_params};
 use serde_json::Value;
 
 use crate::TestNode;
@@ -47,4 +53,43 @@ pub fn opened_protocols(node: &TestNode) -> Vec<String> {
         .filter_map(|rest| rest.split('"').next())
         .map(str::to_string)
         .collect()
+}
+
+/// Sends bridge messages to chain 7 with `payload` (hex) to the node whose RPC listens on
+/// 127.0.0.1:`port`, from `senders` concurrent callers that each await their call, while
+/// `more(nonce)` holds for the next nonce drawn from `nonces`; returns how many the node
+/// accepted. Nodes of one chain share its nonces, kept in a window of 4,096 below the highest:
+/// callers of several nodes share one `nonces` so that they stay close together.
+pub async fn send_bridge_messages(
+    port: u16,
+    senders: u64,
+    payload: &str,
+    nonces: Arc<AtomicU64>,
+    more: impl Fn(u64) -> bool + Clone + Send + 'static,
+) -> u64 {
+    let url = format!("http://127.0.0.1:{port}");
+    let callers: Vec<_> = (0..senders)
+        .map(|_| {
+            let (url, payload, nonces, more) =
+                (url.clone(), payload.to_string(), nonces.clone(), more.clone());
+            tokio::spawn(async move {
+                let client = HttpClientBuilder::default().build(url).expect("a valid URL");
+                let mut accepted = 0;
+                loop {
+                    let nonce = nonces.fetch_add(1, Ordering::Relaxed);
+                    if !more(nonce) {
+                        break accepted;
+                    }
+                    let params = rpc_params![7u32, nonce, payload.as_str()];
+                    let answer = client.request::<Value, _>("detr_sendBridgeMessage", params).await;
+                    accepted += u64::from(answer.is_ok());
+                }
+            })
+        })
+        .collect();
+    let mut accepted = 0;
+    for caller in callers {
+        accepted += caller.await.expect("a sender");
+    }
+    accepted
 }

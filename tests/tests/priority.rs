@@ -10,16 +10,14 @@
 //! cannot.
 
 use std::{
-    sync::{
-        atomic::{AtomicU64, Ordering},
-        Arc,
-    },
+    sync::{atomic::AtomicU64, Arc},
     time::{Duration, Instant},
 };
 
-use flarechain_tests::{detr::wait_sessions, LocalNetwork, TestNode};
-use jsonrpsee::{core::client::ClientT, http_client::HttpClientBuilder, rpc_params};
-use serde_json::Value;
+use flarechain_tests::{
+    detr::{send_bridge_messages, wait_sessions},
+    LocalNetwork, TestNode,
+};
 
 /// How long the flood lasts: ten 6 s slots.
 const FLOOD: Duration = Duration::from_secs(60);
@@ -73,42 +71,26 @@ async fn flood(net: &LocalNetwork, run: u64) -> Figures {
     let alice = &net.nodes[0];
     let (consensus_before, bridge_before) = (buckets(alice, 0), buckets(alice, 2));
     let finalized_before = alice.rpc().finalized_number().await.unwrap_or(0);
-    let url = format!("http://127.0.0.1:{}", alice.rpc_port);
     let payload = format!("0x{}", "ab".repeat(PAYLOAD));
     let end = Instant::now() + FLOOD;
-    // One nonce sequence for all senders: the node keeps a window of the last 4,096 below its
-    // highest, so nonces must stay close together.
     let nonces = Arc::new(AtomicU64::new(run << 40));
-    let senders: Vec<_> = (0..SENDERS)
-        .map(|_| {
-            let (url, payload, nonces) = (url.clone(), payload.clone(), nonces.clone());
-            tokio::spawn(async move {
-                let client = HttpClientBuilder::default().build(url).expect("a valid URL");
-                let mut sent = 0u64;
-                while Instant::now() < end {
-                    let nonce = nonces.fetch_add(1, Ordering::Relaxed);
-                    let params = rpc_params![7u32, nonce, payload.as_str()];
-                    let answer = client.request::<Value, _>("detr_sendBridgeMessage", params).await;
-                    sent += u64::from(answer.is_ok());
-                }
-                sent
-            })
-        })
-        .collect();
-    let mut max_lag = 0;
-    while Instant::now() < end {
-        let rpc = alice.rpc();
-        if let (Some(best), Some(finalized)) =
-            (rpc.best_number().await, rpc.finalized_number().await)
-        {
-            max_lag = max_lag.max(best.saturating_sub(finalized));
+    let sending = send_bridge_messages(alice.rpc_port, SENDERS, &payload, nonces, move |_| {
+        Instant::now() < end
+    });
+    let sampling = async {
+        let mut max_lag = 0;
+        while Instant::now() < end {
+            let rpc = alice.rpc();
+            if let (Some(best), Some(finalized)) =
+                (rpc.best_number().await, rpc.finalized_number().await)
+            {
+                max_lag = max_lag.max(best.saturating_sub(finalized));
+            }
+            tokio::time::sleep(Duration::from_millis(500)).await;
         }
-        tokio::time::sleep(Duration::from_millis(500)).await;
-    }
-    let mut sent = 0;
-    for s in senders {
-        sent += s.await.expect("a sender");
-    }
+        max_lag
+    };
+    let (sent, max_lag) = tokio::join!(sending, sampling);
     let finalized = alice.rpc().finalized_number().await.unwrap_or(0) - finalized_before;
     Figures {
         sent,

@@ -5,19 +5,15 @@
 //! is applied, nobody is banned, and finality goes on.
 
 use std::{
-    sync::{
-        atomic::{AtomicU64, Ordering},
-        Arc,
-    },
+    sync::{atomic::AtomicU64, Arc},
     time::Duration,
 };
 
 use flarechain_tests::{
-    detr::{stat, wait_sessions, PROTOCOLS},
+    detr::{send_bridge_messages, stat, wait_sessions, PROTOCOLS},
     LocalNetwork, TestNode,
 };
-use jsonrpsee::{core::client::ClientT, http_client::HttpClientBuilder, rpc_params};
-use serde_json::Value;
+use jsonrpsee::rpc_params;
 
 /// Messages a session seals before its keys change.
 const REKEY_AFTER: &str = "50";
@@ -28,40 +24,11 @@ const MESSAGES: u64 = 5_000;
 const MIN_REPUTATION: i64 = -10;
 /// Concurrent RPC senders per node.
 const SENDERS: u64 = 4;
+/// Payload of each bridge message.
+const PAYLOAD: &str = "0x00112233445566778899aabbccddeeff";
 /// Key epochs each bridge session must have gone through both ways (500 messages at 50 each;
 /// a message received too late for the nonce window is not relayed, so not all 10,000 are).
 const MIN_EPOCHS: u64 = 10;
-
-/// Sends bridge messages to the node at `port` until `next` passes `2 * MESSAGES`; returns how
-/// many it accepted. Alice's and Bob's senders share `next`: both are FlareChain sources, whose
-/// nonces every node keeps in one window of 4,096 below the highest, so they interleave.
-async fn send_bridge_messages(port: u16, next: Arc<AtomicU64>) -> u64 {
-    let senders: Vec<_> = (0..SENDERS)
-        .map(|_| {
-            let next = next.clone();
-            tokio::spawn(async move {
-                let client = HttpClientBuilder::default()
-                    .build(format!("http://127.0.0.1:{port}"))
-                    .expect("a valid URL");
-                let mut accepted = 0;
-                loop {
-                    let nonce = next.fetch_add(1, Ordering::Relaxed);
-                    if nonce > 2 * MESSAGES {
-                        break accepted;
-                    }
-                    let params = rpc_params![7u32, nonce, "0x00112233445566778899aabbccddeeff"];
-                    let answer = client.request::<Value, _>("detr_sendBridgeMessage", params).await;
-                    accepted += u64::from(answer.is_ok());
-                }
-            })
-        })
-        .collect();
-    let mut accepted = 0;
-    for s in senders {
-        accepted += s.await.expect("a sender");
-    }
-    accepted
-}
 
 /// The bridge messages `node` received so far, once its queues are empty.
 async fn settled(node: &mut TestNode) -> u64 {
@@ -81,10 +48,12 @@ async fn rekey_under_load(backend: &str) {
         wait_sessions(node, 2).await;
     }
     let (alice, bob) = (net.nodes[0].rpc_port, net.nodes[1].rpc_port);
+    // Alice and Bob are both FlareChain sources: they draw from one nonce sequence.
     let next = Arc::new(AtomicU64::new(1));
+    let within = |nonce| nonce <= 2 * MESSAGES;
     let (a, b) = tokio::join!(
-        send_bridge_messages(alice, next.clone()),
-        send_bridge_messages(bob, next.clone())
+        send_bridge_messages(alice, SENDERS, PAYLOAD, next.clone(), within),
+        send_bridge_messages(bob, SENDERS, PAYLOAD, next.clone(), within)
     );
     assert_eq!(a + b, 2 * MESSAGES, "every bridge message was accepted ({a} on Alice, {b} on Bob)");
     // Relays may lag the RPC calls: wait until every queue is empty and nothing more comes.
