@@ -117,6 +117,19 @@ impl TestNode {
         fs::read_to_string(&self.log_path).map_or(0, |log| log.matches(text).count())
     }
 
+    /// Waits until `text` appears `count` times in the node's log; fails with the log tail
+    /// after `timeout`. The node buffers its log and flushes it every 50 ms (sc-tracing), so a
+    /// line can lag behind a state RPC already shows: wait for an expected line with this.
+    pub async fn wait_log(&self, text: &str, count: usize, timeout: Duration) {
+        let deadline = Instant::now() + timeout;
+        while self.log_count(text) < count {
+            if Instant::now() > deadline {
+                self.fail(&format!("{text:?} not logged {count} times within {timeout:?}"));
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
     /// A JSON-RPC client for this node.
     pub fn rpc(&self) -> Rpc {
         Rpc::new(self.rpc_port)

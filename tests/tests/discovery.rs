@@ -50,16 +50,16 @@ async fn validators_without_bootnodes_find_each_other_through_the_daemons() {
     for node in &mut nodes {
         node.wait_finalized(3, Duration::from_secs(120)).await;
         let name = node.config.name.clone();
-        assert!(node.log_contains("discovered "), "{name} logs the peers it discovered");
+        node.wait_log("discovered ", 1, Duration::from_secs(5)).await;
         assert_eq!(node.metric("substrate_detr_discovery_peers"), Some(2.0), "{name}");
     }
 
     // Bob's daemon goes down and comes back: Bob says so once each way, registers again, and
     // the chain goes on.
     daemons[1].stop();
-    wait_log(&nodes[1], "unreachable (", 1, Duration::from_secs(30)).await;
+    nodes[1].wait_log("unreachable (", 1, Duration::from_secs(30)).await;
     daemons[1].start_again();
-    wait_log(&nodes[1], "reachable; record registered", 2, Duration::from_secs(60)).await;
+    nodes[1].wait_log("reachable; record registered", 2, Duration::from_secs(60)).await;
     assert_eq!(nodes[1].log_count("unreachable ("), 1, "one line per state change");
     let bob_peer = nodes[1].rpc().local_peer_id().await.expect("Bob's PeerId");
     let listed = daemons[0].get(&format!("/v1/peers?genesis={}", genesis(&nodes[0]).await));
@@ -67,17 +67,6 @@ async fn validators_without_bootnodes_find_each_other_through_the_daemons() {
     let finalized = nodes[0].rpc().finalized_number().await.unwrap_or(0);
     for node in &mut nodes {
         node.wait_finalized(finalized + 2, Duration::from_secs(120)).await;
-    }
-}
-
-/// Waits until `text` appears `count` times in the node's log.
-async fn wait_log(node: &TestNode, text: &str, count: usize, timeout: Duration) {
-    let deadline = tokio::time::Instant::now() + timeout;
-    while node.log_count(text) < count {
-        if tokio::time::Instant::now() > deadline {
-            node.fail(&format!("{text:?} not logged {count} times within {timeout:?}"));
-        }
-        tokio::time::sleep(Duration::from_millis(250)).await;
     }
 }
 

@@ -63,7 +63,7 @@ async fn governed_parameters_apply_on_every_node() {
         let gauge = |param: &str| node.metric(&format!("substrate_detr_config{{param=\"{param}\""));
         assert_eq!(gauge("rate_limit"), Some(200.0), "{name}");
         assert_eq!(gauge("peer_rate_limit"), Some(100.0), "{name}");
-        assert!(node.log_contains("rate_limit = 200 (chain)"), "{name} logs the winner");
+        node.wait_log("rate_limit = 200 (chain)", 1, Duration::from_secs(5)).await;
     }
 
     // Bridge messages: chain 99 is refused until root accepts it.

@@ -83,7 +83,7 @@ async fn misbehaving_peers(backend: &str, attacks: [&str; 3]) {
         if let Err(e) = check_counters(attack, &before, &after) {
             node.fail(&e);
         }
-        assert!(node.log_contains(&format!("banned {rogue}")), "{name} logs the ban of {rogue}");
+        node.wait_log(&format!("banned {rogue}"), 1, Duration::from_secs(5)).await;
         // Unreserved once, not twice (libp2p warns about the second time).
         assert!(!node.log_contains("unknown reserved node"), "{name}:\n{}", node.log_tail());
         let peers = node.rpc().call("detr_peers", rpc_params![]).await.expect("detr_peers");
