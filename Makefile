@@ -4,7 +4,8 @@
 #                Alice on ws://127.0.0.1:9944
 #   make run-dev one --dev node on ws://127.0.0.1:9944
 #   make test    every test of the project (setup and build included)
-#   make bench   benchmarks, printed as ratios against a baseline of the same run
+#   make bench   benchmarks, printed as ratios against a baseline of the same run (needs the
+#                node: block propagation runs two 3-validator networks, ~12 min)
 #   make lint    rustfmt, gofmt, go vet, clippy on every crate (make test runs the fast part)
 SHELL := bash
 .SHELLFLAGS := -eu -o pipefail -c
@@ -89,7 +90,7 @@ fuzz-smoke:
 test-e2e:
 	cargo test $(CARGO_ALL) $(E2E_TESTS) -- --test-threads=1
 
-bench: setup
+bench: build
 	cargo bench --locked --workspace --benches
 	cd go-core && go test -run '^$$' -bench . -benchtime 1x -timeout 30m ./discovery && go test -run '^$$' -bench . ./crypto
 	cd go-core/bench/secretconn && go test -run '^$$' -bench Ratios -benchtime 1x .

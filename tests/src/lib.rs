@@ -4,6 +4,7 @@
 
 pub mod daemon;
 pub mod detr;
+pub mod imports;
 pub mod network;
 pub mod node;
 pub mod rogue;

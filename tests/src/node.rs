@@ -107,14 +107,19 @@ impl TestNode {
         self.child = spawn(&self.config, self.dir.path(), &self.log_path, ports);
     }
 
+    /// The node's log so far (empty if unreadable).
+    pub fn log(&self) -> String {
+        fs::read_to_string(&self.log_path).unwrap_or_default()
+    }
+
     /// Whether the node's log contains `text`.
     pub fn log_contains(&self, text: &str) -> bool {
-        fs::read_to_string(&self.log_path).is_ok_and(|log| log.contains(text))
+        self.log().contains(text)
     }
 
     /// How many times `text` appears in the node's log.
     pub fn log_count(&self, text: &str) -> usize {
-        fs::read_to_string(&self.log_path).map_or(0, |log| log.matches(text).count())
+        self.log().matches(text).count()
     }
 
     /// Waits until `text` appears `count` times in the node's log; fails with the log tail

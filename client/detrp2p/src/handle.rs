@@ -248,6 +248,11 @@ impl DetrP2pHandle {
         self.core.stats.bans()
     }
 
+    /// Reputation costs applied to peers so far, by reason.
+    pub fn penalties(&self) -> std::collections::BTreeMap<String, u64> {
+        self.core.stats.penalties()
+    }
+
     /// Bridge messages delivered to subscribers so far.
     pub fn bridge_deliveries(&self) -> u64 {
         self.core.stats.bridge_deliveries()

@@ -2,7 +2,10 @@
 //! (`substrate_detr_*`) when the node has a registry. Every Prometheus series is resolved once,
 //! at start, from closed label sets: nothing a peer sends can create a series.
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::{
+    collections::BTreeMap,
+    sync::atomic::{AtomicU64, Ordering},
+};
 
 use etrid_p2p_dpeers::ReputationChange;
 use etrid_protocol::{ChainId, Priority};
@@ -65,31 +68,31 @@ impl Event {
     }
 }
 
-/// The reasons a ban is counted under: the plugin's own, GRANDPA's as one, anything else as
-/// `other`.
-const BAN_REASONS: [ReputationChange; 10] = [
-    ReputationChange::RATE_LIMITED,
-    ReputationChange::REHANDSHAKE,
-    ReputationChange::FLOOD,
-    ReputationChange::BAD_TRANSACTION,
-    ReputationChange::DECODE_ERROR,
-    ReputationChange::UNEXPECTED_MESSAGE,
-    ReputationChange::BAD_BLOCK,
-    ReputationChange::BAD_HANDSHAKE,
-    ReputationChange::BAD_TAG,
-    ReputationChange::REPLAY,
+/// The reasons bans and penalties are counted under: the plugin's own, GRANDPA's as
+/// `consensus`, anything else as `other` (a closed set: a peer cannot create a series).
+const REASONS: [&str; 12] = [
+    ReputationChange::RATE_LIMITED.reason,
+    ReputationChange::REHANDSHAKE.reason,
+    ReputationChange::FLOOD.reason,
+    ReputationChange::BAD_TRANSACTION.reason,
+    ReputationChange::DECODE_ERROR.reason,
+    ReputationChange::UNEXPECTED_MESSAGE.reason,
+    ReputationChange::BAD_BLOCK.reason,
+    ReputationChange::BAD_HANDSHAKE.reason,
+    ReputationChange::BAD_TAG.reason,
+    ReputationChange::REPLAY.reason,
+    "consensus",
+    "other",
 ];
 
-/// The `reason` label of a ban.
-fn ban_label(reason: &str) -> &'static str {
-    if let Some(change) = BAN_REASONS.iter().find(|c| c.reason == reason) {
-        return change.reason;
-    }
-    if reason.starts_with("Grandpa") {
-        "consensus"
+/// The index in [`REASONS`] of `reason`.
+fn reason_index(reason: &str) -> usize {
+    let own = REASONS.len() - 2;
+    REASONS[..own].iter().position(|r| *r == reason).unwrap_or(if reason.starts_with("Grandpa") {
+        own
     } else {
-        "other"
-    }
+        own + 1
+    })
 }
 
 /// Counters of one protocol, as `detr_stats` reports them.
@@ -132,7 +135,8 @@ struct Metrics {
     events: [[Counter<U64>; EVENT_COUNT]; 4],
     sessions: [Gauge<U64>; 4],
     delay: [Histogram; Priority::LEVELS],
-    bans: CounterVec<U64>,
+    bans: [Counter<U64>; REASONS.len()],
+    penalties: [Counter<U64>; REASONS.len()],
     bridge_deliveries: CounterVec<U64>,
     blocks_imported: Counter<U64>,
 }
@@ -164,6 +168,10 @@ impl Metrics {
             )?,
             r,
         )?;
+        let by_reason = |name: &str, help: &str| -> Result<_, PrometheusError> {
+            let vec = register(CounterVec::new(Opts::new(name, help), &["reason"])?, r)?;
+            Ok(REASONS.map(|reason| vec.with_label_values(&[reason])))
+        };
         Ok(Self {
             config: register(
                 GaugeVec::new(
@@ -186,12 +194,10 @@ impl Metrics {
                 .map(|p| Event::ALL.map(|e| events.with_label_values(&[p.as_str(), e.label()]))),
             sessions: DetrProtocol::ALL.map(|p| sessions.with_label_values(&[p.as_str()])),
             delay: Priority::ALL.map(|p| delay.with_label_values(&[&p.index().to_string()])),
-            bans: register(
-                CounterVec::new(
-                    Opts::new("substrate_detr_bans_total", "Peers banned by DETR P2P"),
-                    &["reason"],
-                )?,
-                r,
+            bans: by_reason("substrate_detr_bans_total", "Peers banned by DETR P2P")?,
+            penalties: by_reason(
+                "substrate_detr_penalties_total",
+                "Reputation costs applied to peers in DETR P2P's registry",
             )?,
             bridge_deliveries: register(
                 CounterVec::new(
@@ -224,6 +230,7 @@ struct Counters {
 pub struct Stats {
     protocols: [Counters; 4],
     bans: AtomicU64,
+    penalties: [AtomicU64; REASONS.len()],
     bridge_deliveries: AtomicU64,
     blocks_imported: AtomicU64,
     metrics: Option<Metrics>,
@@ -235,6 +242,7 @@ impl Stats {
         Ok(Self {
             protocols: Default::default(),
             bans: AtomicU64::new(0),
+            penalties: Default::default(),
             bridge_deliveries: AtomicU64::new(0),
             blocks_imported: AtomicU64::new(0),
             metrics: registry.map(Metrics::register).transpose()?,
@@ -303,7 +311,16 @@ impl Stats {
     pub fn banned(&self, reason: &str) {
         self.bans.fetch_add(1, Ordering::Relaxed);
         if let Some(m) = &self.metrics {
-            m.bans.with_label_values(&[ban_label(reason)]).inc();
+            m.bans[reason_index(reason)].inc();
+        }
+    }
+
+    /// Counts a reputation cost applied in the registry.
+    pub fn penalized(&self, reason: &str) {
+        let i = reason_index(reason);
+        self.penalties[i].fetch_add(1, Ordering::Relaxed);
+        if let Some(m) = &self.metrics {
+            m.penalties[i].inc();
         }
     }
 
@@ -328,6 +345,17 @@ impl Stats {
     /// Bans so far.
     pub fn bans(&self) -> u64 {
         self.bans.load(Ordering::Relaxed)
+    }
+
+    /// Reputation costs applied so far, by reason (those counted at least once).
+    pub fn penalties(&self) -> BTreeMap<String, u64> {
+        let counts = self.penalties.iter().map(|c| c.load(Ordering::Relaxed));
+        REASONS
+            .iter()
+            .zip(counts)
+            .filter(|(_, n)| *n > 0)
+            .map(|(r, n)| (r.to_string(), n))
+            .collect()
     }
 
     /// Bridge deliveries so far.
@@ -366,10 +394,23 @@ mod tests {
     use super::*;
 
     #[test]
-    fn ban_labels_come_from_a_closed_set() {
-        assert_eq!(ban_label("replayed frame"), "replayed frame");
-        assert_eq!(ban_label("Grandpa: Bad signature"), "consensus");
-        assert_eq!(ban_label("anything a peer could make us say"), "other");
+    fn reason_labels_come_from_a_closed_set() {
+        let label = |reason| REASONS[reason_index(reason)];
+        assert_eq!(label("replayed frame"), "replayed frame");
+        assert_eq!(label("Grandpa: Bad signature"), "consensus");
+        assert_eq!(label("anything a peer could make us say"), "other");
+    }
+
+    #[test]
+    fn penalties_are_counted_by_reason() {
+        let registry = Registry::new();
+        let stats = Stats::new(Some(&registry)).unwrap();
+        stats.penalized(ReputationChange::RATE_LIMITED.reason);
+        stats.penalized(ReputationChange::RATE_LIMITED.reason);
+        stats.penalized("Grandpa: Bad signature");
+        stats.penalized("something else");
+        let expected = [("consensus", 1), ("other", 1), ("over inbound rate limit", 2)];
+        assert_eq!(stats.penalties(), expected.map(|(r, n)| (r.to_string(), n)).into());
     }
 
     #[test]

@@ -2,6 +2,8 @@
 //! Everything but `detr_stats` is unsafe (refused under `--rpc-methods safe` on a public RPC),
 //! as upstream's `system_peers` is: who a node talks to is not for everyone to see.
 
+use std::collections::BTreeMap;
+
 use detrp2p::{ConfigInForce, DetrP2pHandle, PeerSummary, ProtocolStats, SessionSummary};
 use etrid_protocol::{limits::MAX_PAYLOAD_SIZE, ChainId, Message};
 use jsonrpsee::{
@@ -27,6 +29,8 @@ pub struct StatsResponse {
     pub protocols: Vec<ProtocolStats>,
     /// Peers banned so far.
     pub bans: u64,
+    /// Reputation costs applied to peers so far, by reason (`consensus` for GRANDPA's).
+    pub penalties: BTreeMap<String, u64>,
     /// Bridge messages delivered to subscribers.
     pub bridge_deliveries: u64,
     /// Blocks pushed over detr and imported.
@@ -141,6 +145,7 @@ impl DetrApiServer for Detr {
         Ok(StatsResponse {
             protocols: self.handle.stats(),
             bans: self.handle.bans(),
+            penalties: self.handle.penalties(),
             bridge_deliveries: self.handle.bridge_deliveries(),
             blocks_imported: self.handle.blocks_imported(),
             config: self.handle.config(),

@@ -18,16 +18,34 @@ use crate::peers::PeersTx;
 
 /// GRANDPA's costs are made for sc-network's range (which bans below about -1.5e9): in the
 /// registry (which bans below -50 by default) a change counts a hundredth. Two invalid commits
-/// or catch-ups (-5000 each) ban; an occasional honest slip (a duplicate neighbor packet, -500,
-/// which GRANDPA itself sends now and then) costs -5 and decays. Benefits are not counted:
-/// reputation cannot be farmed with gossip.
+/// or catch-ups (-5000 each) ban. Benefits are not counted: reputation cannot be farmed with
+/// gossip.
 const SCALE: i32 = 100;
 
-/// A GRANDPA reputation change in the registry's terms; `None` for benefits.
+/// Costs honest peers incur in normal operation: a message the gossip engine already had (each
+/// vote reaches a node from several peers), a vote that arrives after its round (late behind
+/// load), answering or timing out a catch-up, a neighbor packet GRANDPA itself repeats. In
+/// sc-network the benefits of the same peer's valid messages cancel them; the registry counts
+/// no benefit, so it does not count these either (they still reach sc-network). Counted, they
+/// cost honest peers −4 to −10 in a 10,000-message rekey run (81 duplicates on one node).
+/// Floods of them are the inbound rate limiter's business.
+const HONEST_COSTS: [&str; 6] = [
+    "Duplicate gossip",
+    "Grandpa: Past message",
+    "Grandpa: Catch-up reply",
+    "Grandpa: Out-of-scope catch-up",
+    "Grandpa: Catch-up request timeout",
+    "Grandpa: Duplicate neighbor message without grace period",
+];
+
+/// A GRANDPA reputation change in the registry's terms; `None` for benefits and for the costs
+/// honest peers incur.
 fn scaled(change: ReputationChange) -> Option<etrid_p2p_dpeers::ReputationChange> {
-    (change.value < 0).then(|| etrid_p2p_dpeers::ReputationChange {
-        value: (change.value / SCALE).min(-1),
-        reason: change.reason,
+    (change.value < 0 && !HONEST_COSTS.contains(&change.reason)).then(|| {
+        etrid_p2p_dpeers::ReputationChange {
+            value: (change.value / SCALE).min(-1),
+            reason: change.reason,
+        }
     })
 }
 
@@ -162,10 +180,23 @@ mod tests {
     #[test]
     fn grandpa_costs_are_scaled_and_benefits_ignored() {
         let value = |v: i32| scaled(ReputationChange::new(v, "Grandpa: test")).map(|c| c.value);
-        assert_eq!(value(-500), Some(-5), "a duplicate neighbor packet");
+        assert_eq!(value(-500), Some(-5), "a future message");
         assert_eq!(value(-5000), Some(-50), "an invalid commit");
         assert_eq!(value(-50), Some(-1), "the lightest cost still counts");
         assert_eq!(value(i32::MIN), Some(i32::MIN / SCALE));
         assert_eq!(value(100), None, "no reputation from gossip");
+    }
+
+    #[test]
+    fn grandpa_costs_honest_peers_incur_are_not_counted() {
+        let counted = |v: i32, reason| scaled(ReputationChange::new(v, reason)).is_some();
+        assert!(!counted(-4, "Duplicate gossip"), "sc-network-gossip's, for a vote seen before");
+        assert!(!counted(-50, "Grandpa: Past message"), "a late vote");
+        assert!(!counted(-200, "Grandpa: Catch-up reply"));
+        assert!(!counted(-200, "Grandpa: Out-of-scope catch-up"));
+        assert!(!counted(-200, "Grandpa: Catch-up request timeout"));
+        assert!(!counted(-500, "Grandpa: Duplicate neighbor message without grace period"));
+        assert!(counted(-100, "Grandpa: Bad signature"), "proof of malice still counts");
+        assert!(counted(-150, "Grandpa: Unknown voter"));
     }
 }

@@ -529,6 +529,9 @@ impl Peers {
     fn apply_report(&mut self, peer: PeerId, change: ReputationChange, forward: bool) {
         let now = Instant::now();
         let Ok(events) = self.registry.update_reputation(&peer, change, now) else { return };
+        if change.value < 0 {
+            self.cx.stats.penalized(change.reason);
+        }
         for event in events {
             match event {
                 PeerEvent::Report { peer, change } => {
