@@ -25,6 +25,9 @@ const WARM_UP: u64 = 3;
 /// One block every 6 s, plus a margin for a missed slot now and then.
 const RUN_TIMEOUT: Duration = Duration::from_secs(6 * (BLOCKS + SPARE + WARM_UP + 20));
 
+/// The flag that puts milliseconds in the nodes' log timestamps.
+const DETAILED: &str = "--detailed-log-output";
+
 /// Runs one network with `args`; returns the sorted delays and how many blocks the nodes
 /// imported from detr pushes.
 async fn measure(args: &[&str]) -> (Vec<i64>, u64) {
@@ -72,8 +75,9 @@ async fn main() {
     if filter.is_some_and(|f| !"block_propagation".contains(&f)) {
         return;
     }
-    let (detr, pushed) = measure(&[]).await;
-    let (sync, _) = measure(&["--detr-disable"]).await;
+    // Detailed log lines carry milliseconds (the default ones, seconds only).
+    let (detr, pushed) = measure(&[DETAILED]).await;
+    let (sync, _) = measure(&[DETAILED, "--detr-disable"]).await;
     assert!(
         detr.len() as u64 >= BLOCKS && sync.len() as u64 >= BLOCKS,
         "too few blocks measured: {} with detr, {} without",
