@@ -48,8 +48,11 @@ fn hash32<H: AsRef<[u8]>>(hash: &H) -> [u8; 32] {
 /// What the import queue says of one block.
 type BlockImportResult<B> = Result<BlockImportStatus<NumberFor<B>>, BlockImportError>;
 
+/// Pushed blocks whose import is pending, by hash: who sent each and its number.
+type PendingImports<B> = LruCache<<B as BlockT>::Hash, (PeerId, NumberFor<B>)>;
+
 /// Pushed blocks whose import is pending: hash → (sender, number).
-pub struct Pushed<B: BlockT>(Arc<Mutex<LruCache<B::Hash, (PeerId, NumberFor<B>)>>>);
+pub struct Pushed<B: BlockT>(Arc<Mutex<PendingImports<B>>>);
 
 impl<B: BlockT> Clone for Pushed<B> {
     fn clone(&self) -> Self {
