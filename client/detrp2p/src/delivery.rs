@@ -55,6 +55,13 @@ impl Subscription {
         Some(message)
     }
 
+    /// The next message if one is waiting.
+    pub fn try_next(&mut self) -> Option<Arc<Inbound>> {
+        let message = self.rx.try_recv().ok()?;
+        self.bytes.fetch_sub(message.len(), Ordering::Relaxed);
+        Some(message)
+    }
+
     /// Messages this subscriber lost because it lagged.
     pub fn dropped(&self) -> u64 {
         self.dropped.load(Ordering::Relaxed)

@@ -13,7 +13,7 @@ use crate::{
     bridge::BridgeTx,
     consensus::{events::ConsensusEvents, ConsensusNetwork, ConsensusService},
     delivery::{Delivery, Subscription},
-    metrics::{ProtocolStats, Stats},
+    metrics::{Loss, ProtocolStats, Stats},
     outbound::{priority, Outbound, Outbox},
     peers::{PeerSummary, PeersTx, SessionSummary},
     protocols::DetrProtocol,
@@ -150,7 +150,13 @@ impl DetrP2pHandle {
             .filter(|p| {
                 let out =
                     Outbound { protocol, payload: crate::outbound::Payload::Shared(bytes.clone()) };
-                self.core.outbox.try_send(p, out, prio, bytes.len()).is_ok()
+                let loss = match self.core.outbox.try_send(p, out, prio, bytes.len()) {
+                    Ok(()) => return true,
+                    Err(FlowError::UnknownPeer) => Loss::StreamGone,
+                    Err(FlowError::QueueFull { .. }) => Loss::OutboundFull,
+                };
+                self.core.stats.dropped(protocol, loss);
+                false
             })
             .count()
     }

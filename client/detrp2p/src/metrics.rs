@@ -68,6 +68,62 @@ impl Event {
     }
 }
 
+/// Where a message was lost: the label of `substrate_detr_dropped_total` and the keys of
+/// `droppedBy` in `detr_stats` (a closed set). Only [`Loss::InboundBudget`] is the peer's doing.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Loss {
+    /// Over the sending peer's inbound budget (the peer is reported).
+    InboundBudget,
+    /// The stream's task was behind by more frames or bytes than its route holds.
+    RouteFull,
+    /// The consumer of the message (GRANDPA, the bridge task, an importer) was full.
+    ConsumerFull,
+    /// A subscriber (an RPC subscription) lagged; it loses its own copy only.
+    SubscriberLag,
+    /// The peer's outbound queue was full.
+    OutboundFull,
+    /// The peer's stream or session went away before the message was sent.
+    StreamGone,
+    /// A message for or from a chain the runtime does not accept, or beyond the sources bound.
+    NotAccepted,
+    /// Sealing failed (keys exhausted).
+    SealFailed,
+    /// Over its protocol's frame limit (never sent).
+    TooLarge,
+    /// A bridge nonce below its source's replay window: it cannot be told from a replay.
+    BelowWindow,
+}
+
+impl Loss {
+    const ALL: [Loss; 10] = [
+        Loss::InboundBudget,
+        Loss::RouteFull,
+        Loss::ConsumerFull,
+        Loss::SubscriberLag,
+        Loss::OutboundFull,
+        Loss::StreamGone,
+        Loss::NotAccepted,
+        Loss::SealFailed,
+        Loss::TooLarge,
+        Loss::BelowWindow,
+    ];
+
+    fn label(self) -> &'static str {
+        match self {
+            Loss::InboundBudget => "inbound_budget",
+            Loss::RouteFull => "route_full",
+            Loss::ConsumerFull => "consumer_full",
+            Loss::SubscriberLag => "subscriber_lag",
+            Loss::OutboundFull => "outbound_full",
+            Loss::StreamGone => "stream_gone",
+            Loss::NotAccepted => "not_accepted",
+            Loss::SealFailed => "seal_failed",
+            Loss::TooLarge => "too_large",
+            Loss::BelowWindow => "below_window",
+        }
+    }
+}
+
 /// The reasons bans and penalties are counted under: the plugin's own, GRANDPA's as
 /// `consensus`, anything else as `other` (a closed set: a peer cannot create a series).
 const REASONS: [&str; 12] = [
@@ -107,6 +163,8 @@ pub struct ProtocolStats {
     pub received: u64,
     /// Messages not delivered.
     pub dropped: u64,
+    /// Messages not delivered, by where they were lost (those counted at least once).
+    pub dropped_by: BTreeMap<String, u64>,
     /// Messages that waited for a rate limit token.
     pub throttled: u64,
     /// Duplicates ignored.
@@ -133,6 +191,7 @@ struct Metrics {
     config: GaugeVec<U64>,
     discovered: Gauge<U64>,
     events: [[Counter<U64>; EVENT_COUNT]; 4],
+    losses: [[Counter<U64>; Loss::ALL.len()]; 4],
     sessions: [Gauge<U64>; 4],
     delay: [Histogram; Priority::LEVELS],
     bans: [Counter<U64>; REASONS.len()],
@@ -147,6 +206,13 @@ impl Metrics {
             CounterVec::new(
                 Opts::new("substrate_detr_events_total", "DETR P2P message and session events"),
                 &["protocol", "event"],
+            )?,
+            r,
+        )?;
+        let losses = register(
+            CounterVec::new(
+                Opts::new("substrate_detr_dropped_total", "DETR P2P messages lost, by where"),
+                &["protocol", "cause"],
             )?,
             r,
         )?;
@@ -192,6 +258,8 @@ impl Metrics {
             )?,
             events: DetrProtocol::ALL
                 .map(|p| Event::ALL.map(|e| events.with_label_values(&[p.as_str(), e.label()]))),
+            losses: DetrProtocol::ALL
+                .map(|p| Loss::ALL.map(|l| losses.with_label_values(&[p.as_str(), l.label()]))),
             sessions: DetrProtocol::ALL.map(|p| sessions.with_label_values(&[p.as_str()])),
             delay: Priority::ALL.map(|p| delay.with_label_values(&[&p.index().to_string()])),
             bans: by_reason("substrate_detr_bans_total", "Peers banned by DETR P2P")?,
@@ -223,6 +291,7 @@ impl Metrics {
 #[derive(Default)]
 struct Counters {
     events: [AtomicU64; EVENT_COUNT],
+    losses: [AtomicU64; Loss::ALL.len()],
     sessions: AtomicU64,
 }
 
@@ -255,6 +324,23 @@ impl Stats {
         if let Some(m) = &self.metrics {
             m.events[protocol as usize][event as usize].inc_by(n);
         }
+    }
+
+    /// Counts `n` messages of `protocol` lost at `loss` (also counted as [`Event::Dropped`]).
+    pub fn dropped_n(&self, protocol: DetrProtocol, loss: Loss, n: u64) {
+        if n == 0 {
+            return;
+        }
+        self.count_n(protocol, Event::Dropped, n);
+        self.protocols[protocol as usize].losses[loss as usize].fetch_add(n, Ordering::Relaxed);
+        if let Some(m) = &self.metrics {
+            m.losses[protocol as usize][loss as usize].inc_by(n);
+        }
+    }
+
+    /// Counts a message of `protocol` lost at `loss`.
+    pub fn dropped(&self, protocol: DetrProtocol, loss: Loss) {
+        self.dropped_n(protocol, loss, 1);
     }
 
     /// Counts `event` on `protocol`.
@@ -377,6 +463,11 @@ impl Stats {
             sent: get(Event::Sent),
             received: get(Event::Received),
             dropped: get(Event::Dropped),
+            dropped_by: Loss::ALL
+                .iter()
+                .map(|l| (l.label().to_string(), c.losses[*l as usize].load(Ordering::Relaxed)))
+                .filter(|(_, n)| *n > 0)
+                .collect(),
             throttled,
             duplicates: get(Event::Duplicate),
             handshakes: get(Event::Handshake),
@@ -411,6 +502,23 @@ mod tests {
         stats.penalized("something else");
         let expected = [("consensus", 1), ("other", 1), ("over inbound rate limit", 2)];
         assert_eq!(stats.penalties(), expected.map(|(r, n)| (r.to_string(), n)).into());
+    }
+
+    #[test]
+    fn losses_are_counted_by_cause_and_in_the_total() {
+        let registry = Registry::new();
+        let stats = Stats::new(Some(&registry)).unwrap();
+        stats.dropped(DetrProtocol::Bridge, Loss::RouteFull);
+        stats.dropped_n(DetrProtocol::Bridge, Loss::OutboundFull, 3);
+        stats.dropped_n(DetrProtocol::Bridge, Loss::SealFailed, 0);
+        let bridge = stats.protocol(DetrProtocol::Bridge, 0, 0);
+        assert_eq!(bridge.dropped, 4);
+        let expected = [("outbound_full", 3), ("route_full", 1)];
+        assert_eq!(bridge.dropped_by, expected.map(|(c, n)| (c.to_string(), n)).into());
+        let families = registry.gather();
+        let dropped =
+            families.iter().find(|f| f.get_name() == "substrate_detr_dropped_total").unwrap();
+        assert_eq!(dropped.get_metric().len(), 4 * Loss::ALL.len(), "resolved once, at start");
     }
 
     #[test]

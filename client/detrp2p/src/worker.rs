@@ -23,7 +23,7 @@ use sc_network_sync::SyncEvent;
 use tokio::sync::mpsc;
 
 use crate::{
-    metrics::{Event, Stats},
+    metrics::{Loss, Stats},
     peers::{PeersTx, StreamOpened},
     protocols::{DetrProtocol, StreamHandshake},
     views::Views,
@@ -201,7 +201,7 @@ impl Worker {
         match self.inbound.check(&peer, len) {
             InboundVerdict::Allow => {}
             verdict => {
-                self.stats.count(self.protocol, Event::Dropped);
+                self.stats.dropped(self.protocol, Loss::InboundBudget);
                 let change = if verdict == InboundVerdict::Abuse {
                     ReputationChange::FLOOD
                 } else {
@@ -212,7 +212,7 @@ impl Worker {
             }
         }
         if route.queued.load(Ordering::Relaxed) + len > ROUTE_BYTES {
-            self.stats.count(self.protocol, Event::Dropped);
+            self.stats.dropped(self.protocol, Loss::RouteFull);
             return;
         }
         route.queued.fetch_add(len, Ordering::Relaxed);
@@ -220,7 +220,7 @@ impl Worker {
         match route.tx.try_send(frame) {
             Ok(()) => {}
             Err(mpsc::error::TrySendError::Full(_)) => {
-                self.stats.count(self.protocol, Event::Dropped);
+                self.stats.dropped(self.protocol, Loss::RouteFull);
             }
             Err(mpsc::error::TrySendError::Closed(_)) => {
                 // The stream's task ended (a failed handshake or a fatal frame).

@@ -17,7 +17,7 @@ use sc_network::{
 };
 use tokio::sync::Notify;
 
-use crate::worker::StreamId;
+use crate::{metrics::Loss, worker::StreamId};
 
 /// Most messages waiting for GRANDPA.
 const MAX_MESSAGES: usize = 10_000;
@@ -123,12 +123,17 @@ impl ConsensusEvents {
         self.ready.notify_one();
     }
 
-    /// A GRANDPA message from `peer` on `stream`. `false` if it was dropped (GRANDPA lags, or
-    /// the stream was replaced).
-    pub fn received(&self, peer: PeerId, stream: StreamId, notification: Vec<u8>) -> bool {
+    /// A GRANDPA message from `peer` on `stream`; `Err` says why it was dropped (GRANDPA lags,
+    /// or the stream was replaced).
+    pub fn received(
+        &self,
+        peer: PeerId,
+        stream: StreamId,
+        notification: Vec<u8>,
+    ) -> Result<(), Loss> {
         let mut q = self.queue.lock();
         if q.open.get(&peer).map(|(id, ..)| *id) != Some(stream) {
-            return false;
+            return Err(Loss::StreamGone);
         }
         let (max_messages, max_bytes) = if q.consumer {
             (MAX_MESSAGES, MAX_BYTES)
@@ -136,7 +141,7 @@ impl ConsensusEvents {
             (MAX_EARLY_MESSAGES, MAX_EARLY_BYTES)
         };
         if q.messages >= max_messages || q.bytes + notification.len() > max_bytes {
-            return false;
+            return Err(Loss::ConsumerFull);
         }
         q.messages += 1;
         q.bytes += notification.len();
@@ -146,7 +151,7 @@ impl ConsensusEvents {
         if consumer {
             self.ready.notify_one();
         }
-        true
+        Ok(())
     }
 
     /// The next event, waiting for one.
@@ -192,11 +197,15 @@ mod tests {
         events.start();
         let peer = PeerId::random();
         events.opened(peer, 1, 4, true);
-        assert!(events.received(peer, 1, vec![1]));
+        assert!(events.received(peer, 1, vec![1]).is_ok());
         events.opened(peer, 2, 4, false);
-        assert!(!events.received(peer, 1, vec![2]), "the old stream's message");
+        assert_eq!(
+            events.received(peer, 1, vec![2]),
+            Err(Loss::StreamGone),
+            "the old stream's message"
+        );
         events.closed(peer, 1);
-        assert!(events.received(peer, 2, vec![3]));
+        assert!(events.received(peer, 2, vec![3]).is_ok());
         let mut seen = Vec::new();
         while let Some(e) = events.pop() {
             seen.push(kind(&e));
@@ -210,8 +219,8 @@ mod tests {
         let (a, b) = (PeerId::random(), PeerId::random());
         events.opened(a, 1, 4, true);
         events.opened(b, 2, 4, false);
-        assert!(events.received(a, 1, vec![7]), "kept for GRANDPA");
-        assert!(events.received(b, 2, vec![8]));
+        assert!(events.received(a, 1, vec![7]).is_ok(), "kept for GRANDPA");
+        assert!(events.received(b, 2, vec![8]).is_ok());
         events.closed(b, 2);
         events.start();
         match events.next().await {
@@ -225,7 +234,7 @@ mod tests {
             _ => panic!("A's early message follows its open"),
         }
         assert!(events.pop().is_none(), "B's session went before GRANDPA came");
-        assert!(events.received(a, 1, vec![0]));
+        assert!(events.received(a, 1, vec![0]).is_ok());
     }
 
     #[test]
@@ -233,8 +242,9 @@ mod tests {
         let events = ConsensusEvents::default();
         let peer = PeerId::random();
         events.opened(peer, 1, 4, true);
-        let taken =
-            (0..MAX_EARLY_MESSAGES + 10).filter(|_| events.received(peer, 1, vec![0])).count();
+        let taken = (0..MAX_EARLY_MESSAGES + 10)
+            .filter(|_| events.received(peer, 1, vec![0]).is_ok())
+            .count();
         assert_eq!(taken, MAX_EARLY_MESSAGES);
         events.closed(peer, 1);
         let q = events.queue.lock();
@@ -247,8 +257,9 @@ mod tests {
         let peer = PeerId::random();
         events.start();
         events.opened(peer, 1, 4, true);
-        let taken = (0..MAX_MESSAGES + 10).filter(|_| events.received(peer, 1, vec![0])).count();
+        let taken =
+            (0..MAX_MESSAGES + 10).filter(|_| events.received(peer, 1, vec![0]).is_ok()).count();
         assert_eq!(taken, MAX_MESSAGES);
-        assert!(!events.received(peer, 1, vec![0; MAX_BYTES]));
+        assert_eq!(events.received(peer, 1, vec![0; MAX_BYTES]), Err(Loss::ConsumerFull));
     }
 }

@@ -16,7 +16,7 @@ use sc_network::{
 
 use crate::{
     consensus::events::ConsensusEvents,
-    metrics::{Event, Stats},
+    metrics::{Loss, Stats},
     outbound::{Outbound, Outbox},
     protocols::DetrProtocol,
 };
@@ -43,16 +43,24 @@ impl Sender {
     }
 
     fn send_now(&self, peer: &PeerId, notification: Vec<u8>) {
-        let queued = Self::frame(notification)
-            .map(|(out, len)| self.outbox.try_send(peer, out, Priority::Critical, len));
-        if !matches!(queued, Some(Ok(()))) {
-            self.stats.count(DetrProtocol::Consensus, Event::Dropped);
+        let Some((out, len)) = Self::frame(notification) else {
+            self.stats.dropped(DetrProtocol::Consensus, Loss::TooLarge);
+            return;
+        };
+        match self.outbox.try_send(peer, out, Priority::Critical, len) {
+            Ok(()) => {}
+            Err(FlowError::UnknownPeer) => {
+                self.stats.dropped(DetrProtocol::Consensus, Loss::StreamGone)
+            }
+            Err(FlowError::QueueFull { .. }) => {
+                self.stats.dropped(DetrProtocol::Consensus, Loss::OutboundFull)
+            }
         }
     }
 
     async fn send(&self, peer: &PeerId, notification: Vec<u8>) -> Result<(), error::Error> {
         let Some((out, len)) = Self::frame(notification) else {
-            self.stats.count(DetrProtocol::Consensus, Event::Dropped);
+            self.stats.dropped(DetrProtocol::Consensus, Loss::TooLarge);
             return Ok(());
         };
         self.outbox.send_priority(peer, out, Priority::Critical, len).await.map_err(|e| match e {

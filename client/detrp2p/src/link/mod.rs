@@ -19,7 +19,7 @@ use sc_network::{service::traits::MessageSink, PeerId};
 use tokio::sync::mpsc;
 
 use crate::{
-    metrics::{Event, Stats},
+    metrics::{Event, Loss, Stats},
     outbound::Outbox,
     protocols::{DetrProtocol, SEAL_AT},
     worker::StreamId,
@@ -98,18 +98,18 @@ impl Link {
                     }
                     if !ok {
                         log::debug!(target: LOG_TARGET, "{} stream to {} closed while sending", protocol.as_str(), self.peer);
-                        self.stats.count(protocol, Event::Dropped);
+                        self.stats.dropped(protocol, Loss::StreamGone);
                     }
                 },
                 Some(out) = self.outbox.recv(&self.peer, servable), if servable != Servable::NONE => {
                     self.stats.queue_delay(out.priority, out.waited);
                     let protocol = out.message.protocol;
                     let Some(slot) = slots[protocol as usize].as_mut() else {
-                        self.stats.count(protocol, Event::Dropped);
+                        self.stats.dropped(protocol, Loss::StreamGone);
                         continue;
                     };
                     let Some(send) = slot.send.as_mut() else {
-                        self.stats.count(protocol, Event::Dropped);
+                        self.stats.dropped(protocol, Loss::StreamGone);
                         continue;
                     };
                     let mut frame = out.message.into_frame();
@@ -121,7 +121,7 @@ impl Link {
                         }
                         Err(e) => {
                             log::warn!(target: LOG_TARGET, "cannot seal for {}: {e}", self.peer);
-                            self.stats.count(protocol, Event::Dropped);
+                            self.stats.dropped(protocol, Loss::SealFailed);
                         }
                     }
                 },

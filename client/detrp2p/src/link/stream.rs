@@ -21,7 +21,7 @@ use crate::{
     consensus::events::ConsensusEvents,
     delivery::{Delivery, Inbound},
     link::{LinkCmd, LinkStatus},
-    metrics::{Event, Stats},
+    metrics::{Event, Loss, Stats},
     peers::PeersTx,
     protocols::{DetrProtocol, FrameTag, SEAL_AT},
     worker::{Frame, StreamId},
@@ -279,18 +279,17 @@ impl StreamTask {
     }
 
     fn dispatch(&self, message: Message) {
-        let delivered = match message {
+        match message {
             Message::Consensus(c) => {
-                self.consensus.received(self.peer, self.id, c.payload.to_vec())
+                if let Err(loss) = self.consensus.received(self.peer, self.id, c.payload.to_vec()) {
+                    self.stats.dropped(self.protocol, loss);
+                }
             }
-            Message::Addresses(a) => {
-                self.peers.addresses(self.peer, a.addresses);
-                true
+            Message::Addresses(a) => self.peers.addresses(self.peer, a.addresses),
+            message => {
+                let lost = self.delivery.deliver(Inbound { peer: self.peer, message });
+                self.stats.dropped_n(self.protocol, Loss::ConsumerFull, lost);
             }
-            message => self.delivery.deliver(Inbound { peer: self.peer, message }) == 0,
-        };
-        if !delivered {
-            self.stats.count(self.protocol, Event::Dropped);
         }
     }
 }
