@@ -2,7 +2,7 @@
 //! validate, a `detr-rogue-peer` completes an AEComms session with one of them and then sends a
 //! frame no key opens (Alice), replays a valid frame (Bob), or floods valid frames (Charlie);
 //! in a second network it floods handshakes at 1,000/s (Alice), sends 1 MiB frames at full rate
-//! (Bob), or garbage again (Charlie). Each time the validator counts it, bans the peer, closes
+//! (Bob), or replays its own handshake message captured from the wire (Charlie). Each time the validator counts it, bans the peer, closes
 //! its streams and refuses to reopen them, sc-network drops the peer's connection, the node's
 //! memory stays within `MAX_RSS_GROWTH_KIB` of its figure before the attack, and the three keep
 //! their sessions and keep finalizing.
@@ -30,6 +30,7 @@ fn check_counters(attack: &str, before: &Value, after: &Value) -> Result<(), Str
         "garbage" => delta("decryptFailures") == 1,
         "replay" => delta("received") == 1 && delta("decryptFailures") == 1,
         "flood" => delta("dropped") > 0,
+        "handshake-replay" => delta("handshakeFailures") >= 1,
         // Counted against the inbound limiter, not per frame: the ban is the proof.
         "handshake-flood" | "big-frames" => true,
         other => return Err(format!("unknown attack {other}")),
@@ -112,11 +113,11 @@ async fn misbehaving_peers_are_banned_libp2p() {
 }
 
 #[tokio::test]
-async fn handshake_floods_and_big_frames_are_banned_within_memory_litep2p() {
-    misbehaving_peers("litep2p", ["handshake-flood", "big-frames", "garbage"]).await;
+async fn handshake_floods_replays_and_big_frames_are_banned_within_memory_litep2p() {
+    misbehaving_peers("litep2p", ["handshake-flood", "big-frames", "handshake-replay"]).await;
 }
 
 #[tokio::test]
-async fn handshake_floods_and_big_frames_are_banned_within_memory_libp2p() {
-    misbehaving_peers("libp2p", ["handshake-flood", "big-frames", "garbage"]).await;
+async fn handshake_floods_replays_and_big_frames_are_banned_within_memory_libp2p() {
+    misbehaving_peers("libp2p", ["handshake-flood", "big-frames", "handshake-replay"]).await;
 }

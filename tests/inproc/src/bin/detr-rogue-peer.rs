@@ -7,7 +7,9 @@
 //! - `replay`: a valid frame sent twice;
 //! - `flood`: valid small frames far above the inbound rate limit;
 //! - `big-frames`: valid frames of the largest size the bridge protocol carries, at full rate;
-//! - `handshake-replay`: its own last handshake message, sent again on the established stream;
+//! - `handshake-replay`: its own last handshake message (captured from the wire), sent again on
+//!   the established stream up to [`HANDSHAKE_REPLAYS`] times, 100 ms apart (a lone message 1
+//!   looks like the peer restarting its side; anything more proves it is not);
 //! - `handshake-flood`: fresh handshake first messages, 1000 a second.
 //!
 //! It prints one JSON line per step and exits 0 once the node has closed the stream and
@@ -41,6 +43,8 @@ const FLOOD_FRAMES: u64 = 20_000;
 const BIG_FRAMES: u64 = 2_000;
 /// Most handshakes a handshake flood sends (1000 a second).
 const HANDSHAKE_FLOOD: u64 = 20_000;
+/// Most times a handshake replay sends its captured message.
+const HANDSHAKE_REPLAYS: u64 = 10;
 
 /// What the peer does once its session is up.
 #[derive(Clone, Copy, Debug, clap::ValueEnum)]
@@ -53,7 +57,7 @@ enum Attack {
     Flood,
     /// Valid frames of the largest size, as fast as the stream takes them.
     BigFrames,
-    /// Our last handshake message again, on the established stream.
+    /// Our last handshake message again (and again), on the established stream.
     HandshakeReplay,
     /// Fresh handshakes, 1000 a second.
     HandshakeFlood,
@@ -275,7 +279,8 @@ impl Attacker {
             }
             Attack::HandshakeReplay => {
                 let frame = handshake_frame(&self.last_handshake.clone());
-                u64::from(self.send(frame).await)
+                let every = Some(Duration::from_millis(100));
+                self.repeat(HANDSHAKE_REPLAYS, every, |_| frame.clone()).await
             }
             Attack::HandshakeFlood => {
                 let every = Some(Duration::from_millis(1));
