@@ -36,11 +36,11 @@ CARGO_ALL := --release --locked --workspace
 # peers (quick); `--lib` adds every crate's unit tests.
 UNIT_TESTS := --lib --test codec --test session --test flow --test registry --test cache
 # Real nodes: one at a time (ports, CPU).
-E2E_TESTS := --test connect_peer --test smoke --test detr --test carrier --test priority --test rekey --test misbehaviour --test discovery --test governance
+E2E_TESTS := --test connect_peer --test smoke --test detr --test carrier --test priority --test rekey --test bridge_replay --test misbehaviour --test discovery --test governance
 # Crates that build without polkadot-sdk: clippy on them is quick, so `make test` runs it.
 PURE_CRATES := etrid-protocol etrid-aecomms etrid-p2p-fluent etrid-p2p-dpeers etrid-p2p-stored flarechain-tests detr-bench-report
 
-.PHONY: setup build run run-dev test test-unit test-go test-e2e test-zombienet fuzz-smoke fuzz fuzz-go bench lint lint-fast fmt
+.PHONY: setup build run run-dev test test-unit test-go test-e2e test-zombienet fuzz-smoke fuzz fuzz-go fuzz-rust bench lint lint-fast fmt
 
 setup:
 	@bash scripts/setup.sh
@@ -70,21 +70,26 @@ test-go:
 	  go test -run '^$$' -fuzz "^$${t#*:}$$" -fuzztime $(GO_FUZZ_SECONDS)s ./$${t%%:*} | tail -1; done
 
 # Go fuzz targets (every one) for FUZZ_SECONDS each; seeds and found inputs under each package's
-# testdata/fuzz/<target>, kept in the repository. `make fuzz` runs this (and the cargo-fuzz part).
+# testdata/fuzz/<target>, kept in the repository. `make fuzz` runs this and the cargo-fuzz part.
 FUZZ_SECONDS ?= 60
 GO_FUZZ_TARGETS := crypto:FuzzOpen transport:FuzzPacket discovery:FuzzDecodeRecord discovery:FuzzMessages
 fuzz-go:
 	cd go-core && for t in $(GO_FUZZ_TARGETS); do \
 	  go test -run '^$$' -fuzz "^$${t#*:}$$" -fuzztime $(FUZZ_SECONDS)s ./$${t%%:*} | tail -1; done
 
-fuzz: fuzz-go
+# Every cargo-fuzz target for FUZZ_RUNS executions each, without ASan (see scripts/fuzz-rust.sh).
+FUZZ_RUNS ?= 10000000
+fuzz-rust:
+	FUZZ_RUNS=$(FUZZ_RUNS) FUZZ_SANITIZER=none bash scripts/fuzz-rust.sh
+
+fuzz: fuzz-go fuzz-rust
 
 # Every zombienet/*.zndsl, each on a fresh 4-node network with its own discovery daemons.
 test-zombienet:
 	bash scripts/zombienet.sh test
 
 fuzz-smoke:
-	bash scripts/fuzz-smoke.sh
+	bash scripts/fuzz-rust.sh
 
 # In-process sc-network peers (connect_peer on both backends), then real node processes.
 test-e2e:
