@@ -29,6 +29,7 @@ for crate in client/protocol client/aecomms; do
     echo "[fuzz] $crate: $target for $WHAT (sanitizer $SANITIZER)"
     mkdir -p "$crate/fuzz/corpus/$target"
     (cd "$crate" && cargo +nightly fuzz run -O -s "$SANITIZER" "$target" -- "$LIMIT" \
-      -rss_limit_mb=2048 -print_final_stats=1 2>&1 | grep -E '^(Done|stat::|==|SUMMARY|thread)' | grep -v 'stat::(slowest|peak|new_units)')
+      -rss_limit_mb=2048 -print_final_stats=1 2>&1 \
+      | grep -E '^(Done|stat::number_of_executed_units|stat::average_exec_per_sec|==|SUMMARY|thread)')
   done
 done
