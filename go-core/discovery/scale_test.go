@@ -115,7 +115,15 @@ func benchConvergence(b *testing.B, size int) {
 			if time.Since(lastLog) >= 10*time.Second {
 				lastLog = time.Now()
 				// Progress on stderr at once (b.Logf prints only when the benchmark ends).
-				fmt.Fprintf(os.Stderr, "%3.0f s: %d daemons converged, fewest records %d\n", time.Since(start).Seconds(), done, fewest)
+				worst := 0
+				for i := range daemons {
+					if !seen[i] && held[i] < held[worst] {
+						worst = i
+					}
+				}
+				s, ts := daemons[worst].Stats()
+				fmt.Fprintf(os.Stderr, "%3.0f s: %d daemons converged, fewest records %d (daemon %d: %+v %+v)\n",
+					time.Since(start).Seconds(), done, fewest, worst, s, ts)
 			}
 			time.Sleep(time.Second)
 		}
@@ -146,6 +154,8 @@ func benchConvergence(b *testing.B, size int) {
 			s, ts := d.Stats()
 			handshakes += int(ts.Handshakes)
 			contacts += s.Contacts
+			sum.Records += s.Records
+			sum.AliveRecords += s.AliveRecords
 			sum.Accepted += s.Accepted
 			sum.Stale += s.Stale
 			sum.QuotaRefused += s.QuotaRefused
@@ -174,10 +184,12 @@ func benchConvergence(b *testing.B, size int) {
 			}
 			return
 		}
-		b0 := sent()
+		b0, c0 := sent(), cpuTime()
 		const window = 20 * time.Second
 		time.Sleep(window)
 		b.ReportMetric(float64(sent()-b0)*float64(time.Minute)/float64(window)/float64(size), "bytes/node/min")
+		// CPU the daemons use meanwhile, in cores (the background load of the network).
+		b.ReportMetric(float64(cpuTime()-c0)/float64(window), "cores-after")
 		// Closed all at once: one after the other, each close waits for goroutines that the
 		// daemons still running starve.
 		var closing sync.WaitGroup

@@ -192,13 +192,15 @@ func (t *table) sample(k int, except []byte) []Contact {
 	return out
 }
 
-// all is a copy of every contact.
+// all is a copy of every contact (in one allocation: refresh takes it every round).
 func (t *table) all() []*entry {
-	var out []*entry
+	n := t.len()
+	copies := make([]entry, 0, n)
+	out := make([]*entry, 0, n)
 	for i := range t.buckets {
 		for _, e := range t.buckets[i].entries {
-			cp := *e
-			out = append(out, &cp)
+			copies = append(copies, *e)
+			out = append(out, &copies[len(copies)-1])
 		}
 	}
 	return out
