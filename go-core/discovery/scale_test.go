@@ -115,9 +115,9 @@ func benchConvergence(b *testing.B, size int) {
 			if time.Since(lastLog) >= 10*time.Second {
 				lastLog = time.Now()
 				// Progress on stderr at once (b.Logf prints only when the benchmark ends).
-				worst := 0
+				worst := -1
 				for i := range daemons {
-					if !seen[i] && held[i] < held[worst] {
+					if !seen[i] && (worst < 0 || held[i] < held[worst]) {
 						worst = i
 					}
 				}
