@@ -47,6 +47,9 @@ func (c *checker) work() {
 				c.n.mu.Lock()
 				c.n.stats.DialsSkipped++
 				s.checking = false
+				if s.checked.IsZero() {
+					c.n.uncheckLocked(s) // first check: again next round, not at the next scan
+				}
 				c.n.mu.Unlock()
 				continue
 			}

@@ -115,6 +115,9 @@ func (n *Node) pingUnknown(c Contact) {
 	known := n.table.has(c.PeerID) || !n.table.hasRoom(c)
 	outstanding := false
 	for _, p := range n.pings {
+		if known {
+			break // (every request from a contact comes here: no scan of the pings for it)
+		}
 		if string(p.contact.PeerID) == string(c.PeerID) {
 			outstanding = true
 			break

@@ -63,6 +63,11 @@ const (
 	dialsPerSecond = 100
 	// maxCheckFailures: a record whose node fails this many checks in a row is dropped.
 	maxCheckFailures = 3
+	// recordScanRounds: every record is visited (expiry, checks due again) every 5 rounds; a
+	// new record is queued for its first check without a scan. Scanning every round, each
+	// daemon of a 1,000-daemon network passed over 1,000 records a second: 67 of the 387
+	// CPU-seconds of the in-memory benchmark. (Peers filters expired records itself.)
+	recordScanRounds = 5
 )
 
 // subnetOf is the network a record address or contact is counted in: /24 for IPv4, /56 for IPv6.

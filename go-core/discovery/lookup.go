@@ -35,9 +35,12 @@ func (n *Node) expireLookups(now time.Time) {
 	}
 }
 
-// learn pings unknown contacts of a NODES reply: at most maxNewContactsPerReply, one per host
-// (IP; on loopback IP and port), none at an address this daemon does not serve. They enter the
-// table when they answer.
+// learn pings unknown contacts of a NODES reply that the table wants (room in their bucket or
+// its replacement list): at most maxNewContactsPerReply, one per host (IP; on loopback IP and
+// port), none at an address this daemon does not serve. They enter the table when they answer.
+// A ping to a new contact costs a handshake (most of a millisecond of CPU on both sides):
+// pinging every unknown contact of every reply, those the table would drop included, made 300
+// daemons do 84 handshakes each for 68 contacts (70 for 61 with this filter).
 func (n *Node) learn(contacts []Contact) {
 	hosts := map[string]bool{}
 	var fresh []Contact
@@ -52,7 +55,8 @@ func (n *Node) learn(contacts []Contact) {
 			host = c.Addr.String()
 		}
 		if string(c.PeerID) == string(n.id.PeerID) || n.table.has(c.PeerID) || hosts[host] ||
-			(!n.cfg.AllowLocal && isLocal(ip)) || !c.Addr.IsValid() || c.Addr.Port() == 0 {
+			(!n.cfg.AllowLocal && isLocal(ip)) || !c.Addr.IsValid() || c.Addr.Port() == 0 ||
+			!n.table.wants(c) {
 			continue
 		}
 		hosts[host] = true

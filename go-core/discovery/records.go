@@ -111,7 +111,7 @@ func (n *Node) store(rec *Record, raw []byte, origin string) error {
 	recs := n.records[rec.Genesis]
 	err := error(nil)
 	if recs[string(rec.PeerID)] == nil {
-		err = n.quotaLocked(recs, &stored{origin: origin, subnet: subnetOf(addr.Addr())})
+		err = n.quotaLocked(rec.Genesis, recs, &stored{origin: origin, subnet: subnetOf(addr.Addr())})
 		if err != nil {
 			n.stats.QuotaRefused++
 		}
@@ -138,7 +138,7 @@ func (n *Node) store(rec *Record, raw []byte, origin string) error {
 		if sameAddrs(prev.rec.Addrs, rec.Addrs) {
 			s.alive, s.checked = prev.alive, prev.checked
 		}
-	} else if err := n.quotaLocked(recs, s); err != nil {
+	} else if err := n.quotaLocked(rec.Genesis, recs, s); err != nil {
 		n.stats.QuotaRefused++
 		return err
 	}
@@ -149,8 +149,15 @@ func (n *Node) store(rec *Record, raw []byte, origin string) error {
 	if prev == nil {
 		n.nrecords++
 		n.byOrigin[s.origin]++
+		n.countSubnetLocked(rec.Genesis, s.subnet, 1)
+	} else if prev.subnet != s.subnet {
+		n.countSubnetLocked(rec.Genesis, prev.subnet, -1)
+		n.countSubnetLocked(rec.Genesis, s.subnet, 1)
 	}
 	recs[key] = s
+	if !s.alive {
+		n.uncheckLocked(s)
+	}
 	set := n.sets[rec.Genesis]
 	if set == nil {
 		set = &heldSet{}
@@ -161,8 +168,23 @@ func (n *Node) store(rec *Record, raw []byte, origin string) error {
 	return nil
 }
 
-// quotaLocked checks a new record against every quota.
-func (n *Node) quotaLocked(recs map[string]*stored, s *stored) error {
+// countSubnetLocked adds delta to the records of genesis counted in subnet.
+func (n *Node) countSubnetLocked(genesis [32]byte, subnet netip.Prefix, delta int) {
+	counts := n.bySubnet[genesis]
+	if counts == nil {
+		counts = map[netip.Prefix]int{}
+		n.bySubnet[genesis] = counts
+	}
+	if counts[subnet] += delta; counts[subnet] <= 0 {
+		delete(counts, subnet)
+		if len(counts) == 0 {
+			delete(n.bySubnet, genesis)
+		}
+	}
+}
+
+// quotaLocked checks a new record of genesis against every quota.
+func (n *Node) quotaLocked(genesis [32]byte, recs map[string]*stored, s *stored) error {
 	if n.nrecords >= maxRecords || len(recs) >= maxRecordsPerChain || n.byOrigin[s.origin] >= maxRecordsPerOrigin {
 		return ErrQuota
 	}
@@ -172,13 +194,7 @@ func (n *Node) quotaLocked(recs map[string]*stored, s *stored) error {
 	if n.cfg.AllowLocal && isLocal(s.subnet.Addr()) {
 		return nil
 	}
-	same := 0
-	for _, o := range recs {
-		if o.subnet == s.subnet {
-			same++
-		}
-	}
-	if same >= maxRecordsPerSubnet {
+	if n.bySubnet[genesis][s.subnet] >= maxRecordsPerSubnet {
 		return ErrQuota
 	}
 	return nil
@@ -194,6 +210,7 @@ func (n *Node) removeLocked(genesis [32]byte, key string, s *stored) {
 	if n.byOrigin[s.origin]--; n.byOrigin[s.origin] <= 0 {
 		delete(n.byOrigin, s.origin)
 	}
+	n.countSubnetLocked(genesis, s.subnet, -1)
 	delete(n.local, string(genesis[:])+key)
 	if len(n.records[genesis]) == 0 {
 		delete(n.records, genesis)
@@ -303,27 +320,57 @@ func (n *Node) page(genesis [32]byte, start int, cursor []byte, theirs *rangeDig
 	return encodeRecords(genesis, 0, nil, nil, true)
 }
 
-// checkRecords drops expired records and those whose node failed maxCheckFailures checks, and
-// queues liveness checks of those not checked lately.
-func (n *Node) checkRecords(now time.Time) {
+// checkRecords queues the first liveness check of new records at once, and every
+// recordScanRounds rounds scans every record: it drops the expired ones and those whose node
+// failed maxCheckFailures checks, and queues checks of those not checked lately.
+func (n *Node) checkRecords(now time.Time, round int) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	// No more checks a round than the dial budget allows in one.
 	perRound, queued := max(1, int(dialsPerSecond*n.cfg.Refresh/time.Second)), 0
+	due := func(s *stored) bool {
+		again := 5 * n.cfg.Refresh
+		if s.alive {
+			again = n.cfg.LivenessInterval
+		}
+		return !s.checking && now.Sub(s.checked) > again
+	}
+	for len(n.unchecked) > 0 && queued < perRound {
+		s := n.unchecked[0]
+		if n.records[s.rec.Genesis][string(s.rec.PeerID)] == s && due(s) {
+			if !n.checks.queue(s) {
+				break
+			}
+			s.checking = true
+			queued++
+		}
+		n.unchecked[0] = nil
+		n.unchecked = n.unchecked[1:]
+	}
+	if len(n.unchecked) == 0 {
+		n.unchecked = nil // let the backing array go
+	}
+	if round%recordScanRounds != 0 {
+		return
+	}
 	for g, recs := range n.records {
 		for key, s := range recs {
 			if n.expired(s.rec, now) || s.failures >= maxCheckFailures {
 				n.removeLocked(g, key, s)
 				continue
 			}
-			again := 5 * n.cfg.Refresh
-			if s.alive {
-				again = n.cfg.LivenessInterval
-			}
-			if queued < perRound && !s.checking && now.Sub(s.checked) > again && n.checks.queue(s) {
+			if queued < perRound && due(s) && n.checks.queue(s) {
 				s.checking = true
 				queued++
 			}
 		}
+	}
+}
+
+// uncheckLocked lists a new record (or one whose addresses changed) for its first liveness
+// check; past maxRecords listed, the next scan finds it instead.
+func (n *Node) uncheckLocked(s *stored) {
+	if len(n.unchecked) < maxRecords {
+		n.unchecked = append(n.unchecked, s)
 	}
 }

@@ -179,13 +179,28 @@ func compareDistance(a, b, target NodeID) int {
 	return 0
 }
 
-// all is a copy of every contact.
+// sample is up to k random contacts, except `except`.
+func (t *table) sample(k int, except []byte) []Contact {
+	var all []*entry
+	for i := range t.buckets {
+		all = append(all, t.buckets[i].entries...)
+	}
+	var out []Contact
+	for _, e := range pickInPlace(all, k, except) {
+		out = append(out, e.Contact)
+	}
+	return out
+}
+
+// all is a copy of every contact (in one allocation: refresh takes it every round).
 func (t *table) all() []*entry {
-	var out []*entry
+	n := t.len()
+	copies := make([]entry, 0, n)
+	out := make([]*entry, 0, n)
 	for i := range t.buckets {
 		for _, e := range t.buckets[i].entries {
-			cp := *e
-			out = append(out, &cp)
+			copies = append(copies, *e)
+			out = append(out, &copies[len(copies)-1])
 		}
 	}
 	return out
@@ -199,24 +214,46 @@ func (t *table) len() int {
 	return n
 }
 
-// hasRoom reports whether c would enter its bucket now (not full, subnet limits kept).
-func (t *table) hasRoom(c Contact) bool {
+// admissible is c's bucket if c may enter it: an address served, and the subnet limits kept.
+func (t *table) admissible(c Contact) (*bucket, bool) {
 	i := distanceBucket(t.self, IDOf(c.PeerID))
 	ip := c.Addr.Addr().Unmap()
-	if i < 0 || (!t.allowLocal && isLocal(ip)) || len(t.buckets[i].entries) >= BucketSize {
-		return false
+	if i < 0 || (!t.allowLocal && isLocal(ip)) {
+		return nil, false
 	}
+	b := &t.buckets[i]
 	if t.exempt(ip) {
-		return true
+		return b, true
 	}
 	subnet := subnetOf(ip)
 	inBucket := 0
-	for _, o := range t.buckets[i].entries {
+	for _, o := range b.entries {
 		if subnetOf(o.Addr.Addr()) == subnet {
 			inBucket++
 		}
 	}
-	return inBucket < bucketSubnetLimit && t.subnets[subnet] < tableSubnetLimit
+	return b, inBucket < bucketSubnetLimit && t.subnets[subnet] < tableSubnetLimit
+}
+
+// hasRoom reports whether c would enter its bucket now (not full, subnet limits kept).
+func (t *table) hasRoom(c Contact) bool {
+	b, ok := t.admissible(c)
+	return ok && len(b.entries) < BucketSize
+}
+
+// wants reports whether c, once verified, would be kept: in its bucket, or on the replacement
+// list of its full bucket while that list has room. A contact the table would drop is not
+// worth the handshake that verifying it costs.
+func (t *table) wants(c Contact) bool {
+	b, ok := t.admissible(c)
+	if !ok {
+		return false
+	}
+	if len(b.entries) < BucketSize {
+		return true
+	}
+	id := IDOf(c.PeerID)
+	return len(b.replacements) < maxReplacements && !slices.ContainsFunc(b.replacements, func(r *entry) bool { return r.id == id })
 }
 
 // has reports whether peerID is in the table.
