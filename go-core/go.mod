@@ -3,7 +3,6 @@ module github.com/flarechain/detr-p2p/go-core
 go 1.26.0
 
 require (
-	filippo.io/edwards25519 v1.1.0
 	github.com/flynn/noise v1.1.0
 	golang.org/x/crypto v0.59.0
 	golang.org/x/time v0.16.0

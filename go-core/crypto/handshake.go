@@ -18,8 +18,8 @@ const (
 	Msg3Size = 48 + CertificateSize + 16
 )
 
-// suite is Noise_XX_25519_ChaChaPoly_SHA256's cipher suite (dh25519: noise.DH25519, faster).
-var suite = noise.NewCipherSuite(dh25519{}, noise.CipherChaChaPoly, noise.HashSHA256)
+// suite is Noise_XX_25519_ChaChaPoly_SHA256's cipher suite.
+var suite = noise.NewCipherSuite(noise.DH25519, noise.CipherChaChaPoly, noise.HashSHA256)
 
 // Errors of the handshake. Each names what failed; none reveals key material.
 var (
