@@ -40,6 +40,15 @@ pub fn stat(stats: &Value, protocol: &str, field: &str) -> u64 {
         .unwrap_or(0)
 }
 
+/// Messages of `protocol` a `detr_stats` answer counts as lost at `cause` (0 if none).
+pub fn dropped_by(stats: &Value, protocol: &str, cause: &str) -> u64 {
+    stats["protocols"]
+        .as_array()
+        .and_then(|ps| ps.iter().find(|p| p["protocol"] == protocol))
+        .and_then(|p| p["droppedBy"][cause].as_u64())
+        .unwrap_or(0)
+}
+
 /// sc-network's counter of notification substreams opened, one series per protocol name.
 const STREAMS_OPENED: &str = "substrate_sub_libp2p_notifications_streams_opened_total{";
 

@@ -9,7 +9,10 @@
 
 use std::time::Duration;
 
-use flarechain_tests::{detr::wait_sessions, run_rogue, LocalNetwork, TestNode};
+use flarechain_tests::{
+    detr::{dropped_by, wait_sessions},
+    run_rogue, LocalNetwork, TestNode,
+};
 use jsonrpsee::rpc_params;
 use serde_json::Value;
 
@@ -22,13 +25,7 @@ async fn detr_stats(node: &TestNode) -> Value {
 
 /// How many bridge messages `stats` counts as lost at `cause`.
 fn lost(stats: &Value, cause: &str) -> u64 {
-    stats["protocols"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .find(|p| p["protocol"] == "bridge")
-        .and_then(|p| p["droppedBy"][cause].as_u64())
-        .unwrap_or(0)
+    dropped_by(stats, "bridge", cause)
 }
 
 async fn replayed_bridge_envelopes(backend: &str) {

@@ -12,7 +12,7 @@ use std::{
 };
 
 use flarechain_tests::{
-    detr::{send_bridge_messages, stat, wait_sessions, PROTOCOLS},
+    detr::{dropped_by, send_bridge_messages, stat, wait_sessions, PROTOCOLS},
     LocalNetwork, TestNode,
 };
 use jsonrpsee::rpc_params;
@@ -88,14 +88,8 @@ async fn rekey_under_load(backend: &str) {
         // A relayed copy may arrive after the window slid past its nonce ("below_window"): that
         // is a copy, not a loss, as long as every message was delivered once.
         for protocol in PROTOCOLS {
-            let lost = stats["protocols"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .filter(|p| p["protocol"] == protocol)
-                .flat_map(|p| p["droppedBy"].as_object().cloned().unwrap_or_default())
-                .filter(|(cause, _)| cause != "below_window")
-                .count();
+            let below = dropped_by(&stats, protocol, "below_window");
+            let lost = stat(&stats, protocol, "dropped") - below;
             assert_eq!(lost, 0, "{name} lost {protocol} messages: {stats}");
         }
         assert_eq!(
