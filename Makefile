@@ -77,10 +77,11 @@ fuzz-go:
 	cd go-core && for t in $(GO_FUZZ_TARGETS); do \
 	  go test -run '^$$' -fuzz "^$${t#*:}$$" -fuzztime $(FUZZ_SECONDS)s ./$${t%%:*} | tail -1; done
 
-# Every cargo-fuzz target for FUZZ_RUNS executions each, without ASan (see scripts/fuzz-rust.sh).
+# Every cargo-fuzz target for FUZZ_RUNS executions each (`FUZZ_RUNS=` for FUZZ_SECONDS each),
+# without ASan (see scripts/fuzz-rust.sh).
 FUZZ_RUNS ?= 10000000
 fuzz-rust:
-	FUZZ_RUNS=$(FUZZ_RUNS) FUZZ_SANITIZER=none bash scripts/fuzz-rust.sh
+	FUZZ_RUNS=$(FUZZ_RUNS) FUZZ_SECONDS=$(FUZZ_SECONDS) FUZZ_SANITIZER=none bash scripts/fuzz-rust.sh
 
 fuzz: fuzz-go fuzz-rust
 
