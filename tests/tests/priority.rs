@@ -1,34 +1,36 @@
 //! Consensus first, under load, on both backends: three `--chain local` validators while Alice
-//! is flooded with bridge messages (priority 2) far past the outbound rate limit for
-//! `FLOOD` (ten block times). With five priority levels, finality lags at most 3 blocks
-//! throughout and GRANDPA's messages (priority 0) wait < 50 ms in the peer queues (p99) while the
-//! bridge messages' wait grows. The same flood with `--detr-priority-levels 1` is run in the same
-//! test and both sets of figures are printed side by side.
+//! is flooded with valid signed transactions (priority 3), far more than blocks take and far past
+//! the link's rate limit, for `FLOOD` (ten block times). With five priority levels, finality lags
+//! at most 3 blocks throughout and GRANDPA's messages (priority 0) wait < 50 ms in the peer queues
+//! (p99) while the transactions' wait grows. The same flood with `--detr-priority-levels 1` is run
+//! in the same test and both sets of figures are printed side by side.
 //!
-//! Bridge messages stand in for transactions here: each costs one RPC call and no signature, so
-//! the test's own client can outrun the 1,000 msg/s rate limit on two cores; polkadot-js signing
-//! cannot.
+//! The transactions are `system.remark`s of `REMARK` bytes signed by the six dev accounts
+//! (`zombienet/scripts/flood-transactions.js`): polkadot-js signs a few hundred a second on
+//! two cores, and detr batches them (up to 256 KiB a message), so the flood is sized in bytes: the
+//! nodes run with a per-peer byte rate limit of `PEER_BYTE_RATE` (`--detr-config`), which the
+//! flood outruns once the byte bucket's 8 MiB burst is spent.
 
-use std::{
-    sync::{atomic::AtomicU64, Arc},
-    time::{Duration, Instant},
-};
+use std::time::{Duration, Instant};
 
-use flarechain_tests::{
-    detr::{send_bridge_messages, wait_sessions},
-    LocalNetwork, TestNode,
-};
+use flarechain_tests::{detr::wait_sessions, script::run_script, LocalNetwork, TestNode};
 
 /// How long the flood lasts: ten 6 s slots.
 const FLOOD: Duration = Duration::from_secs(60);
-/// Concurrent RPC senders (each awaits its call, so this is the pipeline depth).
-const SENDERS: u64 = 8;
-/// Bytes of each bridge message's payload.
-const PAYLOAD: usize = 1024;
+/// Bytes of each remark (a block holds at most `MAX_BLOCK_REMARKS` of them).
+const REMARK: usize = 8192;
+/// Most remarks of `REMARK` bytes a block can take: 75 % of its 5 MiB are for them.
+const MAX_BLOCK_REMARKS: u64 = (5 << 20) * 3 / 4 / REMARK as u64;
+/// The per-peer outbound byte rate of every node during the test.
+const PEER_BYTE_RATE: &str = "256 KiB/s";
 /// Most blocks finality may lag behind the best block during the flood.
 const MAX_LAG: u64 = 3;
 /// Most a GRANDPA message may wait in a peer queue (p99) with five levels.
 const MAX_CONSENSUS_P99: f64 = 0.05;
+/// Scheduler priority of GRANDPA's messages.
+const CONSENSUS: u8 = 0;
+/// Scheduler priority of transactions.
+const TX: u8 = 3;
 
 /// Cumulative counts of `substrate_detr_queue_delay_seconds{priority}` by upper bound.
 fn buckets(node: &TestNode, priority: u8) -> Vec<(f64, f64)> {
@@ -59,24 +61,31 @@ fn p99(before: &[(f64, f64)], after: &[(f64, f64)]) -> (f64, u64) {
 /// What one flood showed.
 #[derive(Debug)]
 struct Figures {
-    sent: u64,
+    /// Transactions the pool accepted, and how often it turned one away as full.
+    submitted: u64,
+    refused: u64,
+    /// Blocks Alice imported during the flood (each holds at most `MAX_BLOCK_REMARKS` remarks).
+    authored: u64,
     max_lag: u64,
     finalized: u64,
     consensus_p99: (f64, u64),
-    bridge_p99: (f64, u64),
+    tx_p99: (f64, u64),
 }
 
-/// Floods Alice with bridge messages for `FLOOD`, sampling finality lag twice a second.
-async fn flood(net: &LocalNetwork, run: u64) -> Figures {
+/// Floods Alice with signed transactions for `FLOOD`, sampling finality lag twice a second.
+async fn flood(net: &LocalNetwork) -> Figures {
     let alice = &net.nodes[0];
-    let (consensus_before, bridge_before) = (buckets(alice, 0), buckets(alice, 2));
+    let (consensus_before, tx_before) = (buckets(alice, CONSENSUS), buckets(alice, TX));
     let finalized_before = alice.rpc().finalized_number().await.unwrap_or(0);
-    let payload = format!("0x{}", "ab".repeat(PAYLOAD));
+    let best_before = alice.rpc().best_number().await.unwrap_or(0);
+    let (ws, seconds, bytes) = (
+        format!("ws://127.0.0.1:{}", alice.rpc_port),
+        FLOOD.as_secs().to_string(),
+        REMARK.to_string(),
+    );
     let end = Instant::now() + FLOOD;
-    let nonces = Arc::new(AtomicU64::new(run << 40));
-    let sending = send_bridge_messages(alice.rpc_port, SENDERS, &payload, nonces, move |_| {
-        Instant::now() < end
-    });
+    let args = [ws.as_str(), &seconds, &bytes];
+    let sending = run_script("flood-transactions.js", &args);
     let sampling = async {
         let mut max_lag = 0;
         while Instant::now() < end {
@@ -91,24 +100,37 @@ async fn flood(net: &LocalNetwork, run: u64) -> Figures {
         max_lag
     };
     let (sent, max_lag) = tokio::join!(sending, sampling);
+    let sent = sent.unwrap_or_else(|e| alice.fail(&format!("flood-transactions.js: {e}")));
+    let count = |key: &str| sent[key].as_u64().unwrap_or_else(|| panic!("{key} in {sent}"));
     let finalized = alice.rpc().finalized_number().await.unwrap_or(0) - finalized_before;
+    let authored = alice.rpc().best_number().await.unwrap_or(0) - best_before;
     Figures {
-        sent,
+        submitted: count("submitted"),
+        refused: count("refused"),
+        authored,
         max_lag,
         finalized,
-        consensus_p99: p99(&consensus_before, &buckets(alice, 0)),
-        bridge_p99: p99(&bridge_before, &buckets(alice, 2)),
+        consensus_p99: p99(&consensus_before, &buckets(alice, CONSENSUS)),
+        tx_p99: p99(&tx_before, &buckets(alice, TX)),
     }
 }
 
 async fn consensus_first(backend: &str) {
-    let mut net = LocalNetwork::start(&["--network-backend", backend]).await;
+    let config = tempfile::NamedTempFile::new().expect("a temporary file");
+    std::fs::write(
+        config.path(),
+        format!("[fluent]\npeer_byte_rate_limit = \"{PEER_BYTE_RATE}\"\n"),
+    )
+    .expect("writing the detr config");
+    let config_path = config.path().to_str().expect("a UTF-8 temporary path");
+    let mut net =
+        LocalNetwork::start(&["--network-backend", backend, "--detr-config", config_path]).await;
     net.wait_peers(2, Duration::from_secs(90)).await;
     for node in &mut net.nodes {
         wait_sessions(node, 2).await;
     }
     net.wait_finalized(2, Duration::from_secs(120)).await;
-    let five = flood(&net, 1).await;
+    let five = flood(&net).await;
 
     for node in &mut net.nodes {
         node.config.extra_args.extend(["--detr-priority-levels".into(), "1".into()]);
@@ -118,37 +140,38 @@ async fn consensus_first(backend: &str) {
     for node in &mut net.nodes {
         wait_sessions(node, 2).await;
     }
-    let one = flood(&net, 2).await;
+    let one = flood(&net).await;
 
-    println!("{backend}: flood of bridge messages on Alice for {FLOOD:?}");
-    println!("  {:<34} {:>14} {:>14}", "", "5 levels", "1 level");
-    println!("  {:<34} {:>14} {:>14}", "bridge messages sent", five.sent, one.sent);
-    println!("  {:<34} {:>14} {:>14}", "blocks finalized", five.finalized, one.finalized);
-    println!("  {:<34} {:>14} {:>14}", "max finality lag (blocks)", five.max_lag, one.max_lag);
+    println!(
+        "{backend}: flood of {REMARK}-byte signed remarks on Alice for {FLOOD:?}, \
+         peer byte rate {PEER_BYTE_RATE}"
+    );
+    let row = |what: &str, a: String, b: String| println!("  {what:<34} {a:>18} {b:>18}");
+    row("", "5 levels".into(), "1 level".into());
+    row("transactions accepted", five.submitted.to_string(), one.submitted.to_string());
+    row("turned away (pool full)", five.refused.to_string(), one.refused.to_string());
+    let room = |f: &Figures| (f.authored * MAX_BLOCK_REMARKS).to_string();
+    row("room in the flood's blocks", room(&five), room(&one));
+    row("blocks finalized", five.finalized.to_string(), one.finalized.to_string());
+    row("max finality lag (blocks)", five.max_lag.to_string(), one.max_lag.to_string());
     let ms = |(p, n): (f64, u64)| match p.is_finite() {
         true => format!("≤ {:.1} ms ({n})", p * 1e3),
         false => format!("> 10 s ({n})"),
     };
-    println!(
-        "  {:<34} {:>14} {:>14}",
-        "consensus queue delay p99 (msgs)",
-        ms(five.consensus_p99),
-        ms(one.consensus_p99)
-    );
-    println!(
-        "  {:<34} {:>14} {:>14}",
-        "bridge queue delay p99 (msgs)",
-        ms(five.bridge_p99),
-        ms(one.bridge_p99)
-    );
+    row("consensus queue delay p99 (msgs)", ms(five.consensus_p99), ms(one.consensus_p99));
+    row("tx queue delay p99 (msgs)", ms(five.tx_p99), ms(one.tx_p99));
 
+    assert!(
+        five.submitted > five.authored * MAX_BLOCK_REMARKS,
+        "the flood offered more than its blocks could take: {five:?}"
+    );
     assert!(five.max_lag <= MAX_LAG, "finality lagged {} blocks: {five:?}", five.max_lag);
     assert!(five.finalized >= 5, "finality went on during the flood: {five:?}");
     assert!(five.consensus_p99.1 > 0, "GRANDPA messages were queued: {five:?}");
     assert!(five.consensus_p99.0 <= MAX_CONSENSUS_P99, "consensus waited: {five:?}");
     assert!(
-        five.bridge_p99.0 > five.consensus_p99.0,
-        "the flood made bridge messages wait longer than GRANDPA's: {five:?}"
+        five.tx_p99.0 > five.consensus_p99.0,
+        "the flood made transactions wait longer than GRANDPA's messages: {five:?}"
     );
 }
 

@@ -1,0 +1,67 @@
+// Floods a node with valid signed transactions for a while: each endowed dev account signs
+// system.remark(<bytes> bytes) with its next nonce (immortal, signed here: no RPC per signature)
+// and submits it with author_submitExtrinsic (straight through the provider), one call in flight
+// per account. A transaction the pool turns away because it is full is submitted again (same
+// bytes) after a pause, so no account's nonces ever have a gap. Prints
+// {"submitted": accepted, "refused": turned away}.
+// Usage: node flood-transactions.js <ws-url> <seconds> <bytes>. Exits 1 on any other error.
+const { ApiPromise, WsProvider, Keyring } = require('@polkadot/api');
+
+const SENDERS = ['//Alice', '//Bob', '//Charlie', '//Dave', '//Eve', '//Ferdie'];
+// The pool's answers for "full" (1014 priority too low, 1016 immediately dropped): nobody's
+// fault, the same transaction is tried again after FULL_PAUSE_MS.
+const FULL = /1014|1016|Priority is too low|Immediately Dropped/i;
+const FULL_PAUSE_MS = 200;
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+async function flood(api, provider, seconds, bytes) {
+  const keyring = new Keyring({ type: 'sr25519' });
+  const end = Date.now() + seconds * 1000;
+  const counts = { submitted: 0, refused: 0 };
+  const { genesisHash, runtimeVersion } = api;
+  const signedExtensions = api.registry.signedExtensions;
+  const sender = async (uri, index) => {
+    const pair = keyring.addFromUri(uri);
+    let nonce = (await api.rpc.system.accountNextIndex(pair.address)).toNumber();
+    while (Date.now() < end) {
+      // A distinct remark per transaction (the first bytes carry sender and nonce).
+      const remark = new Uint8Array(bytes);
+      new DataView(remark.buffer).setUint32(0, nonce);
+      remark[4] = index;
+      const tx = api.tx.system.remark(`0x${Buffer.from(remark).toString('hex')}`);
+      tx.sign(pair, { nonce, era: 0, blockHash: genesisHash, genesisHash, runtimeVersion, signedExtensions });
+      const hex = tx.toHex();
+      for (;;) {
+        try {
+          await provider.send('author_submitExtrinsic', [hex]);
+          counts.submitted += 1;
+          nonce += 1;
+          break;
+        } catch (e) {
+          if (!FULL.test(e.message || `${e}`)) throw e;
+          counts.refused += 1;
+          if (Date.now() >= end) return;
+          await sleep(FULL_PAUSE_MS);
+        }
+      }
+    }
+  };
+  await Promise.all(SENDERS.map(sender));
+  return counts;
+}
+
+async function main() {
+  const [url, seconds, bytes] = process.argv.slice(2);
+  if (!url || !(Number(seconds) > 0) || !(Number(bytes) >= 8)) {
+    throw new Error('usage: node flood-transactions.js <ws-url> <seconds> <bytes ≥ 8>');
+  }
+  const provider = new WsProvider(url);
+  const api = await ApiPromise.create({ provider, noInitWarn: true });
+  console.log(JSON.stringify(await flood(api, provider, Number(seconds), Number(bytes))));
+  await api.disconnect();
+}
+
+if (require.main === module) {
+  main().then(() => process.exit(0)).catch((e) => { console.error(`flood-transactions.js: ${e.message || e}`); process.exit(1); });
+}
