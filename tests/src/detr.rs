@@ -33,20 +33,20 @@ pub async fn wait_sessions(node: &mut TestNode, peers: usize) {
 
 /// Counter `field` of `protocol` in a `detr_stats` answer (0 if absent).
 pub fn stat(stats: &Value, protocol: &str, field: &str) -> u64 {
-    stats["protocols"]
-        .as_array()
-        .and_then(|ps| ps.iter().find(|p| p["protocol"] == protocol))
-        .and_then(|p| p[field].as_u64())
-        .unwrap_or(0)
+    protocol_stats(stats, protocol)[field].as_u64().unwrap_or(0)
 }
 
 /// Messages of `protocol` a `detr_stats` answer counts as lost at `cause` (0 if none).
 pub fn dropped_by(stats: &Value, protocol: &str, cause: &str) -> u64 {
+    protocol_stats(stats, protocol)["droppedBy"][cause].as_u64().unwrap_or(0)
+}
+
+/// The entry of `protocol` in a `detr_stats` answer (`Null` if it has none).
+fn protocol_stats<'a>(stats: &'a Value, protocol: &str) -> &'a Value {
     stats["protocols"]
         .as_array()
         .and_then(|ps| ps.iter().find(|p| p["protocol"] == protocol))
-        .and_then(|p| p["droppedBy"][cause].as_u64())
-        .unwrap_or(0)
+        .unwrap_or(&Value::Null)
 }
 
 /// sc-network's counter of notification substreams opened, one series per protocol name.

@@ -23,11 +23,6 @@ async fn detr_stats(node: &TestNode) -> Value {
     node.rpc().call("detr_stats", rpc_params![]).await.expect("detr_stats")
 }
 
-/// How many bridge messages `stats` counts as lost at `cause`.
-fn lost(stats: &Value, cause: &str) -> u64 {
-    dropped_by(stats, "bridge", cause)
-}
-
 async fn replayed_bridge_envelopes(backend: &str) {
     let args = ["--network-backend", backend, "--detr-inbound-rate-limit", "10000 msg/s"];
     let mut net = LocalNetwork::start(&args).await;
@@ -53,7 +48,9 @@ async fn replayed_bridge_envelopes(backend: &str) {
     // every message before it, the replay included.
     let mut after = detr_stats(alice).await;
     for _ in 0..120 {
-        if lost(&after, "not_accepted") > lost(&before, "not_accepted") {
+        if dropped_by(&after, "bridge", "not_accepted")
+            > dropped_by(&before, "bridge", "not_accepted")
+        {
             break;
         }
         tokio::time::sleep(Duration::from_millis(500)).await;
@@ -63,7 +60,8 @@ async fn replayed_bridge_envelopes(backend: &str) {
         - before["bridgeDeliveries"].as_u64().unwrap_or(0);
     println!("alice: delivered {delivered} of {DISTINCT}; bridge {}", after["protocols"]);
     assert_eq!(
-        lost(&after, "not_accepted") - lost(&before, "not_accepted"),
+        dropped_by(&after, "bridge", "not_accepted")
+            - dropped_by(&before, "bridge", "not_accepted"),
         1,
         "the foreign chain's message is refused: {after}"
     );
@@ -75,14 +73,22 @@ async fn replayed_bridge_envelopes(backend: &str) {
     // Nothing Alice received was lost on the way in (her relays to Bob and Charlie may be shed
     // at the governed outbound rate: counted as `outbound_full`).
     for cause in ["inbound_budget", "route_full", "consumer_full"] {
-        assert_eq!(lost(&after, cause), 0, "alice lost bridge messages at {cause}: {after}");
+        assert_eq!(
+            dropped_by(&after, "bridge", cause),
+            0,
+            "alice lost bridge messages at {cause}: {after}"
+        );
     }
 
     // Alice relayed neither the replay nor the foreign message.
     for node in &net.nodes[1..] {
         let stats = detr_stats(node).await;
         let name = &node.config.name;
-        assert_eq!(lost(&stats, "not_accepted"), 0, "{name} got the foreign message: {stats}");
+        assert_eq!(
+            dropped_by(&stats, "bridge", "not_accepted"),
+            0,
+            "{name} got the foreign message: {stats}"
+        );
         let received = stats["bridgeDeliveries"].as_u64().unwrap_or(0);
         assert!(received <= DISTINCT, "{name} delivered {received} > {DISTINCT}: {stats}");
     }

@@ -3,9 +3,9 @@
 //! is delivered, so that restarts and cache churn do not reopen it), delivers new messages to
 //! subscribers and relays them one hop further while their hop limit allows. Inbound messages
 //! are taken in batches with one write of the windows per batch (a write per message, synced
-//! to disk, capped the task near a thousand messages a second and its inbox overflowed). Only chains the
-//! runtime accepts may send or receive bridge messages; anything else is neither relayed nor
-//! delivered.
+//! to disk, capped the task near a thousand messages a second and its inbox overflowed). Only
+//! chains the runtime accepts may send or receive bridge messages; anything else is neither
+//! relayed nor delivered.
 
 use std::{
     collections::HashMap,
