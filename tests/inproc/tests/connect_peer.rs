@@ -1,7 +1,7 @@
 //! `DetrP2pHandle::connect_peer` and `disconnect_peer` on real sc-network instances, on both
 //! backends: two in-process peers that know nothing of each other (no bootnodes, no mDNS) get
-//! sessions on all four protocols once one calls `connect_peer`, carry a bridge message, and
-//! lose their streams, for good, on `disconnect_peer`.
+//! sessions on all four protocols once one calls `connect_peer`, carry bridge messages (one per
+//! nonce, sent alone or many at once), and lose their streams, for good, on `disconnect_peer`.
 
 use std::time::Duration;
 
@@ -58,6 +58,13 @@ async fn connect_and_disconnect(backend: Backend) {
         Err(detrp2p::SendError::NonceUsed(1)),
         "one nonce, one message"
     );
+    // Sent together, local sends are checked in batches: still one message per nonce.
+    let sends = (10..42u64).flat_map(|n| [n, n]).map(|n| ha.send_bridge(2, n, vec![5].into()));
+    let results = futures::future::join_all(sends).await;
+    for (pair, n) in results.chunks(2).zip(10u64..) {
+        let refused = pair.iter().filter(|r| **r == Err(detrp2p::SendError::NonceUsed(n))).count();
+        assert_eq!((refused, pair.iter().filter(|r| r.is_ok()).count()), (1, 1), "{n}: {pair:?}");
+    }
 
     ha.disconnect_peer(&b.peer_id);
     let start = std::time::Instant::now();
