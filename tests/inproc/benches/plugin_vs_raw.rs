@@ -1,10 +1,11 @@
 //! The DETR P2P message path against the raw `NotificationService` it runs on, on litep2p and
 //! on libp2p: two in-process peers on 127.0.0.1, each running the plugin and one raw protocol.
 //!
-//! - throughput (criterion): 100 messages of 1 KiB or 64 KiB, pipelined; the plugin path is
-//!   `DetrP2pHandle::send_message` → fluent queue → rate limits → AEComms seal → sink, then open
-//!   → decode → de-dup → `subscribe`; the raw path is `MessageSink::send_async_notification` to
-//!   the peer's `next_event`;
+//! - throughput (criterion): 100 messages of 1 KiB or 64 KiB, pipelined alike on both paths (the
+//!   caller queues without waiting, a sender task drains the queue into the sink): the plugin
+//!   path is `DetrP2pHandle::send_message` → fluent queue → rate limits → AEComms seal → sink,
+//!   then open → decode → de-dup → `subscribe`; the raw path is an unbounded channel → a task
+//!   calling `MessageSink::send_async_notification` → the peer's `next_event`;
 //! - one-way latency (p50/p99): one message at a time, from the send call to the receiver's
 //!   event, both clocks the same.
 //!
@@ -40,7 +41,8 @@ const DEADLINE: Duration = Duration::from_secs(30);
 struct Pair {
     detr: DetrP2pHandle,
     to: PeerId,
-    raw_sink: Box<dyn MessageSink>,
+    /// The raw path's queue, drained into the raw sink by [`raw_sender`].
+    raw_queue: mpsc::UnboundedSender<Vec<u8>>,
     /// Receipt times at the receiver, plugin path.
     detr_rx: mpsc::UnboundedReceiver<Instant>,
     /// Receipt times at the receiver, raw path.
@@ -89,6 +91,13 @@ async fn pump(
             }
             NotificationEvent::NotificationStreamClosed { .. } => {}
         }
+    }
+}
+
+/// The raw path's sender task: the counterpart of the plugin's per-peer sender.
+async fn raw_sender(sink: Box<dyn MessageSink>, mut queue: mpsc::UnboundedReceiver<Vec<u8>>) {
+    while let Some(notification) = queue.recv().await {
+        sink.send_async_notification(notification).await.expect("raw stream open");
     }
 }
 
@@ -142,7 +151,9 @@ impl Pair {
                 }
             }
         });
-        Pair { detr: a_detr, to: b_id, raw_sink, detr_rx, raw_rx, _peers: (a, b) }
+        let (raw_queue, queued) = mpsc::unbounded_channel();
+        tokio::spawn(raw_sender(raw_sink, queued));
+        Pair { detr: a_detr, to: b_id, raw_queue, detr_rx, raw_rx, _peers: (a, b) }
     }
 
     fn send_detr(&mut self, size: usize) {
@@ -150,13 +161,10 @@ impl Pair {
         self.detr.send_message(&self.to, message).expect("queued");
     }
 
-    async fn send(&mut self, path: Path, size: usize) {
+    fn send(&mut self, path: Path, size: usize) {
         match path {
             Path::Plugin => self.send_detr(size),
-            Path::Raw => {
-                let notification = vec![0x5a; size];
-                self.raw_sink.send_async_notification(notification).await.expect("raw stream open")
-            }
+            Path::Raw => self.raw_queue.send(vec![0x5a; size]).expect("raw sender running"),
         }
     }
 
@@ -174,7 +182,7 @@ impl Pair {
     async fn batch(&mut self, path: Path, size: usize) -> Duration {
         let start = Instant::now();
         for _ in 0..BATCH {
-            self.send(path, size).await;
+            self.send(path, size);
         }
         let mut last = start;
         for _ in 0..BATCH {
@@ -188,7 +196,7 @@ impl Pair {
         let mut out = Vec::with_capacity(LATENCY_SAMPLES);
         for _ in 0..LATENCY_SAMPLES {
             let start = Instant::now();
-            self.send(path, size).await;
+            self.send(path, size);
             out.push(self.received(path).await - start);
         }
         out.sort();
