@@ -21,6 +21,8 @@ use crate::{Backend, Block, SyncStandIn};
 
 /// Largest block announce accepted (what sc-network-sync allows).
 const MAX_BLOCK_ANNOUNCE_SIZE: u64 = 1024 * 1024;
+/// Non-reserved peers accepted each way on block-announce and raw streams, unless set.
+pub const DEFAULT_SLOTS: u32 = 8;
 /// How long a peer may take to listen on its port.
 const LISTEN_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -41,6 +43,7 @@ pub struct PeerBuilder {
     detr: Option<DetrConfig>,
     raw: Vec<RawProtocol>,
     reserved_only: bool,
+    slots: u32,
 }
 
 /// One running in-process network peer. Dropping it stops its network.
@@ -91,6 +94,7 @@ impl PeerBuilder {
             detr: None,
             raw: Vec::new(),
             reserved_only: false,
+            slots: DEFAULT_SLOTS,
         }
     }
 
@@ -113,6 +117,13 @@ impl PeerBuilder {
         self
     }
 
+    /// Accepts up to `n` non-reserved peers each way on block-announce and raw streams
+    /// (by default [`DEFAULT_SLOTS`]): a hub of many peers needs as many.
+    pub fn slots(mut self, n: u32) -> Self {
+        self.slots = n;
+        self
+    }
+
     /// The node key (its PeerId and AEComms identity).
     pub fn key(&self) -> &Keypair {
         &self.key
@@ -130,7 +141,7 @@ impl PeerBuilder {
     async fn start_on<N: NetworkBackend<Block, H256>>(self) -> Result<Peer, String> {
         let (slots, mode) = match self.reserved_only {
             true => (0, NonReservedPeerMode::Deny),
-            false => (8, NonReservedPeerMode::Accept),
+            false => (self.slots, NonReservedPeerMode::Accept),
         };
         let open = SetConfig {
             in_peers: slots,

@@ -1,0 +1,237 @@
+//! The cost curve as peers grow: one hub with the plugin and `N` in-process sc-network peers
+//! with the plugin (N = 8, 32, 64), on litep2p and on libp2p, all on 127.0.0.1 in one process.
+//!
+//! Per N: the time until the hub has sessions with every peer on all four protocols; the live
+//! heap the connections added, per (peer, protocol) session with both ends and sc-network's
+//! own connection state in it (a counting global allocator); then `ROUNDS` broadcasts, each a
+//! 1 KiB message from the hub to every peer: process CPU per delivered message (sender, both
+//! AEAD ends and receivers alike; the process's idle rate, measured just before, taken out) and
+//! the p50/p99 time until the last peer has a round.
+//! Goal: CPU per message per peer flat from 8 to 64 peers (within 1.2x of N = 8).
+//! Run with `make bench` (or `cargo bench -p detr-inproc --bench hub_scale`).
+
+use std::{
+    alloc::{GlobalAlloc, Layout, System},
+    sync::atomic::{AtomicIsize, Ordering},
+    time::{Duration, Instant},
+};
+
+use detr_inproc::{Backend, Peer, PeerBuilder};
+use detrp2p::{DetrConfig, DetrProtocol};
+use etrid_protocol::{Message, MessageKind};
+use sp_core::H256;
+use tokio::sync::mpsc;
+
+/// Peers around the hub, per run.
+const SIZES: [usize; 3] = [8, 32, 64];
+/// Broadcasts timed per run.
+const ROUNDS: usize = 200;
+/// Bytes per broadcast message.
+const PAYLOAD: usize = 1024;
+/// Longest wait for the sessions or one round: a lost message fails the benchmark.
+const DEADLINE: Duration = Duration::from_secs(120);
+/// How long the idle CPU rate is measured.
+const IDLE: Duration = Duration::from_secs(3);
+/// Share of the cores busy while idle above which the broadcasts' own CPU is not reported.
+const SATURATED: f64 = 0.5;
+/// Most CPU per message per peer at N = 64 over N = 8.
+const FLAT: f64 = 1.2;
+
+/// Live heap bytes of the process.
+static LIVE: AtomicIsize = AtomicIsize::new(0);
+
+struct Counting;
+
+// SAFETY: every call is forwarded to `System` unchanged; only a counter is kept beside it.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        LIVE.fetch_add(layout.size() as isize, Ordering::Relaxed);
+        System.alloc(layout)
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        LIVE.fetch_sub(layout.size() as isize, Ordering::Relaxed);
+        System.dealloc(ptr, layout)
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        LIVE.fetch_add(new_size as isize - layout.size() as isize, Ordering::Relaxed);
+        System.realloc(ptr, layout, new_size)
+    }
+}
+
+#[global_allocator]
+static ALLOCATOR: Counting = Counting;
+
+/// CPU time the process used so far (user + system, from /proc/self/stat).
+fn cpu() -> Duration {
+    let stat = std::fs::read_to_string("/proc/self/stat").expect("/proc/self/stat");
+    // Fields after the command name (which may hold spaces) start at the state, field 3.
+    let fields: Vec<&str> = stat.rsplit_once(')').expect("a command name").1.split(' ').collect();
+    let ticks: u64 =
+        fields[12].parse::<u64>().unwrap_or(0) + fields[13].parse::<u64>().unwrap_or(0);
+    // Linux reports clock ticks of 1/100 s (USER_HZ).
+    Duration::from_millis(ticks * 10)
+}
+
+/// The rate limits at their largest: the path is measured, not the limiter.
+fn config(peers: usize) -> DetrConfig {
+    let max: etrid_p2p_fluent::RateLimit = "1000000 msg/s".parse().expect("a valid rate");
+    let bytes: etrid_p2p_fluent::ByteRate = "4095 MiB/s".parse().expect("a valid rate");
+    let mut config = DetrConfig { max_peers: peers as u32 + 1, ..DetrConfig::default() };
+    config.flow.rate_limit = max;
+    config.flow.peer_rate_limit = max;
+    config.flow.inbound_rate_limit = max;
+    config.flow.byte_rate_limit = bytes;
+    config.flow.peer_byte_rate_limit = bytes;
+    config.flow.inbound_byte_rate_limit = bytes;
+    config
+}
+
+/// What one run measured.
+struct Figures {
+    peers: usize,
+    sessions_up: Duration,
+    heap_per_session: isize,
+    /// CPU the process burns with nothing sent (the backends' own work: discovery, keep-alive),
+    /// in cores.
+    idle: f64,
+    cpu_per_message: Duration,
+    p50: Duration,
+    p99: Duration,
+}
+
+async fn run(backend: Backend, n: usize) -> Figures {
+    let genesis = H256::repeat_byte(0x42);
+    let builder = || PeerBuilder::new(genesis).with_detr(config(n));
+    let hub = builder().slots(n as u32).start(backend).await.expect("the hub starts");
+    // The peers open streams with the hub only (not with each other, whom discovery may find).
+    let mut peers: Vec<Peer> = Vec::new();
+    for _ in 0..n {
+        peers.push(builder().reserved_only().start(backend).await.expect("a peer starts"));
+    }
+    let hub_addr = hub.address().await.expect("the hub listens");
+    let detr = hub.detr.clone().expect("the plugin runs");
+    tokio::time::sleep(Duration::from_millis(500)).await;
+
+    let (heap_before, start) = (LIVE.load(Ordering::Relaxed), Instant::now());
+    for peer in &peers {
+        peer.network.add_reserved_peer(hub_addr.clone()).expect("the hub's address is valid");
+    }
+    while DetrProtocol::ALL.iter().any(|p| detr.session_peers(*p).len() < n) {
+        assert!(start.elapsed() < DEADLINE, "{backend:?} {n}: sessions within {DEADLINE:?}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let sessions_up = start.elapsed();
+    let heap_per_session =
+        (LIVE.load(Ordering::Relaxed) - heap_before) / (n * DetrProtocol::ALL.len()) as isize;
+
+    let (received_tx, mut received) = mpsc::unbounded_channel();
+    for peer in &peers {
+        let mut inbound =
+            peer.detr.as_ref().expect("plugin").subscribe(MessageKind::Custom, 4096, 64 << 20);
+        let received_tx = received_tx.clone();
+        tokio::spawn(async move {
+            while inbound.next().await.is_some() {
+                if received_tx.send(Instant::now()).is_err() {
+                    return;
+                }
+            }
+        });
+    }
+    let (idle_start, idle_cpu) = (Instant::now(), cpu());
+    tokio::time::sleep(IDLE).await;
+    let idle = (cpu() - idle_cpu).as_secs_f64() / idle_start.elapsed().as_secs_f64();
+    let targets: Vec<_> = peers.iter().map(|p| p.peer_id).collect();
+    let payload = bytes::Bytes::from(vec![0x5a; PAYLOAD]);
+    let (mut rounds, cpu_before, started) = (Vec::with_capacity(ROUNDS), cpu(), Instant::now());
+    for _ in 0..ROUNDS {
+        let sent = Instant::now();
+        for peer in &targets {
+            detr.send_message(peer, Message::Custom(payload.clone())).expect("queued");
+        }
+        let mut last = sent;
+        for _ in 0..n {
+            let at = tokio::time::timeout(DEADLINE, received.recv()).await.ok().flatten();
+            last = at.unwrap_or_else(|| panic!("{backend:?} {n}: a broadcast message was lost"));
+        }
+        rounds.push(last - sent);
+    }
+    // The broadcasts' own CPU: what the process used beyond its idle rate.
+    let used = (cpu() - cpu_before).as_secs_f64() - idle * started.elapsed().as_secs_f64();
+    let cpu_per_message = Duration::from_secs_f64(used.max(0.0) / (ROUNDS * n) as f64);
+    rounds.sort();
+    let at = |p: f64| rounds[((rounds.len() - 1) as f64 * p).round() as usize];
+    Figures {
+        peers: n,
+        sessions_up,
+        heap_per_session,
+        idle,
+        cpu_per_message,
+        p50: at(0.5),
+        p99: at(0.99),
+    }
+}
+
+fn main() {
+    // `cargo bench` passes `--bench`; a filter that does not name this bench skips it.
+    let filter = std::env::args().skip(1).find(|a| !a.starts_with("--"));
+    if filter.is_some_and(|f| !"hub_scale".contains(&f)) {
+        return;
+    }
+    let mut table = Vec::new();
+    for backend in Backend::ALL {
+        for n in SIZES {
+            let rt = tokio::runtime::Runtime::new().expect("a tokio runtime");
+            table.push((backend, rt.block_on(run(backend, n))));
+            rt.shutdown_timeout(Duration::from_secs(1));
+        }
+    }
+    println!(
+        "\n== one hub, N peers: sessions, heap and {PAYLOAD}-byte broadcasts ({ROUNDS} rounds) =="
+    );
+    println!(
+        "{:<8} {:>3} {:>11} {:>13} {:>9} {:>13} {:>9} {:>10} {:>7}",
+        "backend",
+        "N",
+        "sessions up",
+        "heap/session",
+        "idle CPU",
+        "CPU/msg/peer",
+        "p50",
+        "p99",
+        "vs N=8"
+    );
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get()) as f64;
+    for (backend, f) in &table {
+        let base = table
+            .iter()
+            .find(|(b, g)| b == backend && g.peers == SIZES[0])
+            .map(|(_, g)| g.cpu_per_message)
+            .expect("the smallest run");
+        let ratio = f.cpu_per_message.as_secs_f64() / base.as_secs_f64().max(1e-9);
+        // With the cores already busy while idle, what the broadcasts add cannot be told apart.
+        let (cpu, vs) = if f.idle > SATURATED * cores {
+            ("saturated".to_string(), "-".to_string())
+        } else {
+            let mark = if ratio > FLAT { " ABOVE GOAL" } else { "" };
+            (
+                format!("{:.1}µs", f.cpu_per_message.as_secs_f64() * 1e6),
+                format!("{ratio:.2}x{mark}"),
+            )
+        };
+        println!(
+            "{:<8} {:>3} {:>9.0}ms {:>10.1}KiB {:>8.0}% {:>13} {:>7.2}ms {:>8.2}ms {:>7}",
+            backend.as_str(),
+            f.peers,
+            f.sessions_up.as_secs_f64() * 1e3,
+            f.heap_per_session as f64 / 1024.0,
+            f.idle * 100.0,
+            cpu,
+            f.p50.as_secs_f64() * 1e3,
+            f.p99.as_secs_f64() * 1e3,
+            vs,
+        );
+    }
+    println!("(goal: CPU per message per peer within {FLAT}x of N = {} as N grows)", SIZES[0]);
+}
