@@ -1,34 +1,15 @@
 //! Peer cache at 100k records: LRU lookup/insert, snapshot save/load; and memory per peer entry
 //! (dpeers + stored) for 1,000 and 100,000 peers, counted by a wrapping allocator.
 
-use std::{
-    alloc::{GlobalAlloc, Layout, System},
-    num::NonZeroUsize,
-    sync::atomic::{AtomicIsize, Ordering},
-    time::Instant,
-};
+use std::{num::NonZeroUsize, time::Instant};
 
 use criterion::{black_box, criterion_group, Criterion};
+use detr_bench_report::{live_bytes, CountingAllocator};
 use etrid_p2p_dpeers::{PeerMetadata, PeerRegistry, RegistryConfig};
 use etrid_p2p_stored::{PeerCache, PeerData, PeerSource, Snapshot};
 
-/// Counts live heap bytes.
-struct Counting;
-static LIVE: AtomicIsize = AtomicIsize::new(0);
-
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        LIVE.fetch_add(layout.size() as isize, Ordering::Relaxed);
-        System.alloc(layout)
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        LIVE.fetch_sub(layout.size() as isize, Ordering::Relaxed);
-        System.dealloc(ptr, layout)
-    }
-}
-
 #[global_allocator]
-static GLOBAL: Counting = Counting;
+static GLOBAL: CountingAllocator = CountingAllocator;
 
 const N: usize = 100_000;
 
@@ -76,10 +57,10 @@ fn bench(c: &mut Criterion) {
 criterion_group!(benches, bench);
 
 fn memory_per_entry(n: usize) -> (f64, f64) {
-    let before = LIVE.load(Ordering::Relaxed);
+    let before = live_bytes();
     let cache = filled(n);
-    let stored = (LIVE.load(Ordering::Relaxed) - before) as f64 / n as f64;
-    let before = LIVE.load(Ordering::Relaxed);
+    let stored = (live_bytes() - before) as f64 / n as f64;
+    let before = live_bytes();
     let now = Instant::now();
     let mut registry =
         PeerRegistry::new(RegistryConfig { max_peers: n, ..RegistryConfig::default() });
@@ -93,7 +74,7 @@ fn memory_per_entry(n: usize) -> (f64, f64) {
             )
             .unwrap();
     }
-    let dpeers = (LIVE.load(Ordering::Relaxed) - before) as f64 / n as f64;
+    let dpeers = (live_bytes() - before) as f64 / n as f64;
     drop((cache, registry));
     (dpeers, stored)
 }

@@ -1,5 +1,10 @@
 //! Ratio tables for benchmarks: each row compares a subject with a baseline measured in the same
-//! run, from the `new/estimates.json` files criterion writes under `<target>/criterion/`.
+//! run, from the `new/estimates.json` files criterion writes under `<target>/criterion/`; and a
+//! counting allocator for the benches that measure memory.
+
+mod heap;
+
+pub use heap::{live_bytes, CountingAllocator};
 
 use std::path::PathBuf;
 

@@ -10,13 +10,10 @@
 //! Goal: CPU per message per peer flat from 8 to 64 peers (within 1.2x of N = 8).
 //! Run with `make bench` (or `cargo bench -p detr-inproc --bench hub_scale`).
 
-use std::{
-    alloc::{GlobalAlloc, Layout, System},
-    sync::atomic::{AtomicIsize, Ordering},
-    time::{Duration, Instant},
-};
+use std::time::{Duration, Instant};
 
-use detr_inproc::{Backend, Peer, PeerBuilder};
+use detr_bench_report::{live_bytes, CountingAllocator};
+use detr_inproc::{without_rate_limits, Backend, Peer, PeerBuilder};
 use detrp2p::{DetrConfig, DetrProtocol};
 use etrid_protocol::{Message, MessageKind};
 use sp_core::H256;
@@ -37,31 +34,8 @@ const SATURATED: f64 = 0.5;
 /// Most CPU per message per peer at N = 64 over N = 8.
 const FLAT: f64 = 1.2;
 
-/// Live heap bytes of the process.
-static LIVE: AtomicIsize = AtomicIsize::new(0);
-
-struct Counting;
-
-// SAFETY: every call is forwarded to `System` unchanged; only a counter is kept beside it.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        LIVE.fetch_add(layout.size() as isize, Ordering::Relaxed);
-        System.alloc(layout)
-    }
-
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        LIVE.fetch_sub(layout.size() as isize, Ordering::Relaxed);
-        System.dealloc(ptr, layout)
-    }
-
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        LIVE.fetch_add(new_size as isize - layout.size() as isize, Ordering::Relaxed);
-        System.realloc(ptr, layout, new_size)
-    }
-}
-
 #[global_allocator]
-static ALLOCATOR: Counting = Counting;
+static ALLOCATOR: CountingAllocator = CountingAllocator;
 
 /// CPU time the process used so far (user + system, from /proc/self/stat).
 fn cpu() -> Duration {
@@ -74,18 +48,9 @@ fn cpu() -> Duration {
     Duration::from_millis(ticks * 10)
 }
 
-/// The rate limits at their largest: the path is measured, not the limiter.
+/// The plugin for a hub of `peers`, its rate limits at their largest.
 fn config(peers: usize) -> DetrConfig {
-    let max: etrid_p2p_fluent::RateLimit = "1000000 msg/s".parse().expect("a valid rate");
-    let bytes: etrid_p2p_fluent::ByteRate = "4095 MiB/s".parse().expect("a valid rate");
-    let mut config = DetrConfig { max_peers: peers as u32 + 1, ..DetrConfig::default() };
-    config.flow.rate_limit = max;
-    config.flow.peer_rate_limit = max;
-    config.flow.inbound_rate_limit = max;
-    config.flow.byte_rate_limit = bytes;
-    config.flow.peer_byte_rate_limit = bytes;
-    config.flow.inbound_byte_rate_limit = bytes;
-    config
+    without_rate_limits(DetrConfig { max_peers: peers as u32 + 1, ..DetrConfig::default() })
 }
 
 /// What one run measured.
@@ -114,7 +79,7 @@ async fn run(backend: Backend, n: usize) -> Figures {
     let detr = hub.detr.clone().expect("the plugin runs");
     tokio::time::sleep(Duration::from_millis(500)).await;
 
-    let (heap_before, start) = (LIVE.load(Ordering::Relaxed), Instant::now());
+    let (heap_before, start) = (live_bytes(), Instant::now());
     for peer in &peers {
         peer.network.add_reserved_peer(hub_addr.clone()).expect("the hub's address is valid");
     }
@@ -123,8 +88,7 @@ async fn run(backend: Backend, n: usize) -> Figures {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     let sessions_up = start.elapsed();
-    let heap_per_session =
-        (LIVE.load(Ordering::Relaxed) - heap_before) / (n * DetrProtocol::ALL.len()) as isize;
+    let heap_per_session = (live_bytes() - heap_before) / (n * DetrProtocol::ALL.len()) as isize;
 
     let (received_tx, mut received) = mpsc::unbounded_channel();
     for peer in &peers {

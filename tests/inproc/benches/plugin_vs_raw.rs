@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 
 use criterion::{BenchmarkId, Criterion, Throughput};
 use detr_bench_report::Row;
-use detr_inproc::{Backend, Peer, PeerBuilder, RawProtocol};
+use detr_inproc::{without_rate_limits, Backend, Peer, PeerBuilder, RawProtocol};
 use detrp2p::{DetrConfig, DetrP2pHandle, DetrProtocol};
 use etrid_protocol::{Message, MessageKind};
 use sc_network::{
@@ -48,19 +48,6 @@ struct Pair {
     /// Receipt times at the receiver, raw path.
     raw_rx: mpsc::UnboundedReceiver<Instant>,
     _peers: (Peer, Peer),
-}
-
-fn config() -> DetrConfig {
-    let max: etrid_p2p_fluent::RateLimit = "1000000 msg/s".parse().expect("a valid rate");
-    let bytes: etrid_p2p_fluent::ByteRate = "4095 MiB/s".parse().expect("a valid rate");
-    let mut config = DetrConfig::default();
-    config.flow.rate_limit = max;
-    config.flow.peer_rate_limit = max;
-    config.flow.inbound_rate_limit = max;
-    config.flow.byte_rate_limit = bytes;
-    config.flow.peer_byte_rate_limit = bytes;
-    config.flow.inbound_byte_rate_limit = bytes;
-    config
 }
 
 fn raw_protocol() -> RawProtocol {
@@ -112,7 +99,11 @@ async fn until(what: &str, mut ready: impl FnMut() -> bool) {
 impl Pair {
     async fn start(backend: Backend) -> Self {
         let genesis = H256::repeat_byte(0x42);
-        let peer = || PeerBuilder::new(genesis).with_detr(config()).with_raw(raw_protocol());
+        let peer = || {
+            PeerBuilder::new(genesis)
+                .with_detr(without_rate_limits(DetrConfig::default()))
+                .with_raw(raw_protocol())
+        };
         let mut a = peer().start(backend).await.expect("peer A starts");
         let mut b = peer().start(backend).await.expect("peer B starts");
         let addr = b.address().await.expect("B listens");

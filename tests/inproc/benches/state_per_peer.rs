@@ -4,12 +4,9 @@
 //! registry entry. sc-network's own state is not in it. Goal: ≤ `GOAL_PER_SESSION` per session.
 //! Run with `make bench` (or `cargo bench -p detr-inproc --bench state_per_peer`).
 
-use std::{
-    alloc::{GlobalAlloc, Layout, System},
-    sync::atomic::{AtomicIsize, Ordering},
-    time::{Duration, Instant},
-};
+use std::time::{Duration, Instant};
 
+use detr_bench_report::{live_bytes, CountingAllocator};
 use ed25519_dalek::SigningKey;
 use etrid_aecomms::{
     Binding, Handshake, LocalIdentity, Next, RekeyPolicy, RemoteIdentity, Role, Session,
@@ -26,31 +23,8 @@ const PROTOCOLS: [&[u8]; 4] =
 const GOAL_PER_SESSION: isize = 16 * 1024;
 const POLICY: RekeyPolicy = RekeyPolicy { max_messages: u64::MAX, max_age: Duration::MAX };
 
-/// Live heap bytes of the process.
-static LIVE: AtomicIsize = AtomicIsize::new(0);
-
-struct Counting;
-
-// SAFETY: every call is forwarded to `System` unchanged; only a counter is kept beside it.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        LIVE.fetch_add(layout.size() as isize, Ordering::Relaxed);
-        System.alloc(layout)
-    }
-
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        LIVE.fetch_sub(layout.size() as isize, Ordering::Relaxed);
-        System.dealloc(ptr, layout)
-    }
-
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        LIVE.fetch_add(new_size as isize - layout.size() as isize, Ordering::Relaxed);
-        System.realloc(ptr, layout, new_size)
-    }
-}
-
 #[global_allocator]
-static ALLOCATOR: Counting = Counting;
+static ALLOCATOR: CountingAllocator = CountingAllocator;
 
 /// A libp2p-style Ed25519 PeerId of the key with `seed`, and the key.
 fn identity(seed: [u8; 32]) -> (Vec<u8>, SigningKey) {
@@ -119,14 +93,14 @@ async fn main() {
         .map(|(id, key)| LocalIdentity::from_seed(&key.to_bytes(), id.clone()))
         .collect();
 
-    let start = LIVE.load(Ordering::Relaxed);
+    let start = live_bytes();
     let mut sessions = Vec::with_capacity(PEERS * PROTOCOLS.len());
     for (peer, them) in peers.iter().zip(&theirs) {
         for protocol in PROTOCOLS {
             sessions.push(session(&us, binding(peer, protocol), them, binding(&ours, protocol)));
         }
     }
-    let after_sessions = LIVE.load(Ordering::Relaxed);
+    let after_sessions = live_bytes();
 
     let flow: FlowController<Vec<u8>, Vec<u8>> = FlowController::new(FlowConfig::default());
     for (id, _) in &peers {
@@ -134,7 +108,7 @@ async fn main() {
         flow.try_send(id, vec![0; 64], Priority::Critical, 64).expect("room in a new queue");
         flow.recv(id, Servable::ALL).await.expect("the message comes out");
     }
-    let after_flow = LIVE.load(Ordering::Relaxed);
+    let after_flow = live_bytes();
 
     let mut registry = PeerRegistry::new(RegistryConfig { max_peers: PEERS, ..Default::default() });
     let now = Instant::now();
@@ -146,7 +120,7 @@ async fn main() {
         registry.add_peer(id.clone(), metadata, now).expect("a new peer");
         registry.connected_peer(id, now).expect("room for it");
     }
-    let after_registry = LIVE.load(Ordering::Relaxed);
+    let after_registry = live_bytes();
 
     let per_peer = |bytes: isize| bytes / PEERS as isize;
     let sessions_per_peer = per_peer(after_sessions - start);

@@ -8,6 +8,7 @@
 mod peer;
 mod sync;
 
+use detrp2p::DetrConfig;
 use sp_runtime::{generic, traits::BlakeTwo256, OpaqueExtrinsic};
 
 pub use peer::{Peer, PeerBuilder, RawProtocol};
@@ -15,6 +16,20 @@ pub use sync::SyncStandIn;
 
 /// The block type of the in-process peers: FlareChain's (u32 numbers, BLAKE2-256 hashes).
 pub type Block = generic::Block<generic::Header<u32, BlakeTwo256>, OpaqueExtrinsic>;
+
+/// `config` with every rate limit at its largest: a benchmark then measures the message path,
+/// not the limiter.
+pub fn without_rate_limits(mut config: DetrConfig) -> DetrConfig {
+    let messages = "1000000 msg/s".parse().expect("a valid rate");
+    let bytes = "4095 MiB/s".parse().expect("a valid rate");
+    config.flow.rate_limit = messages;
+    config.flow.peer_rate_limit = messages;
+    config.flow.inbound_rate_limit = messages;
+    config.flow.byte_rate_limit = bytes;
+    config.flow.peer_byte_rate_limit = bytes;
+    config.flow.inbound_byte_rate_limit = bytes;
+    config
+}
 
 /// Which sc-network backend a peer runs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
