@@ -58,7 +58,7 @@ async fn connect_and_disconnect(backend: Backend) {
         Err(detrp2p::SendError::NonceUsed(1)),
         "one nonce, one message"
     );
-    // Sent together, local sends are checked in batches: still one message per nonce.
+    // Sent together (many wait in the bridge task's inbox at once): still one message per nonce.
     let sends = (10..42u64).flat_map(|n| [n, n]).map(|n| ha.send_bridge(2, n, vec![5].into()));
     let results = futures::future::join_all(sends).await;
     for (pair, n) in results.chunks(2).zip(10u64..) {
