@@ -1,15 +1,16 @@
 // Floods a node with valid signed transactions for a while: each endowed dev account signs
 // system.remark(<bytes> bytes) with its next nonce (immortal, signed here: no RPC per signature)
 // and submits it with author_submitExtrinsic (straight through the provider), one call in flight
-// per account. A transaction the pool turns away because it is full is submitted again (same
-// bytes) after a pause, so no account's nonces ever have a gap. Prints
+// per account. A transaction the pool turns away because it is full is signed again for the same
+// nonce with a fresh remark and submitted after a pause, so no account's nonces ever have a gap
+// (the same bytes would be refused as "temporarily banned": the pool bans what it drops). Prints
 // {"submitted": accepted, "refused": turned away}.
 // Usage: node flood-transactions.js <ws-url> <seconds> <bytes>. Exits 1 on any other error.
 const { ApiPromise, WsProvider, Keyring } = require('@polkadot/api');
 
 const SENDERS = ['//Alice', '//Bob', '//Charlie', '//Dave', '//Eve', '//Ferdie'];
 // The pool's answers for "full" (1014 priority too low, 1016 immediately dropped): nobody's
-// fault, the same transaction is tried again after FULL_PAUSE_MS.
+// fault, the same nonce is tried again after FULL_PAUSE_MS with a remark never sent before.
 const FULL = /1014|1016|Priority is too low|Immediately Dropped/i;
 const FULL_PAUSE_MS = 200;
 
@@ -24,17 +25,21 @@ async function flood(api, provider, seconds, bytes) {
   const sender = async (uri, index) => {
     const pair = keyring.addFromUri(uri);
     let nonce = (await api.rpc.system.accountNextIndex(pair.address)).toNumber();
-    while (Date.now() < end) {
-      // A distinct remark per transaction (the first bytes carry sender and nonce).
+    // A distinct remark per attempt: the first bytes carry the nonce, the sender and the attempt.
+    const signed = (attempt) => {
       const remark = new Uint8Array(bytes);
-      new DataView(remark.buffer).setUint32(0, nonce);
+      const view = new DataView(remark.buffer);
+      view.setUint32(0, nonce);
       remark[4] = index;
+      view.setUint16(5, attempt);
       const tx = api.tx.system.remark(`0x${Buffer.from(remark).toString('hex')}`);
       tx.sign(pair, { nonce, era: 0, blockHash: genesisHash, genesisHash, runtimeVersion, signedExtensions });
-      const hex = tx.toHex();
-      for (;;) {
+      return tx.toHex();
+    };
+    while (Date.now() < end) {
+      for (let attempt = 0; ; attempt += 1) {
         try {
-          await provider.send('author_submitExtrinsic', [hex]);
+          await provider.send('author_submitExtrinsic', [signed(attempt)]);
           counts.submitted += 1;
           nonce += 1;
           break;
@@ -53,8 +58,8 @@ async function flood(api, provider, seconds, bytes) {
 
 async function main() {
   const [url, seconds, bytes] = process.argv.slice(2);
-  if (!url || !(Number(seconds) > 0) || !(Number(bytes) >= 8)) {
-    throw new Error('usage: node flood-transactions.js <ws-url> <seconds> <bytes ≥ 8>');
+  if (!url || !(Number(seconds) > 0) || !(Number(bytes) >= 7)) {
+    throw new Error('usage: node flood-transactions.js <ws-url> <seconds> <bytes ≥ 7>');
   }
   const provider = new WsProvider(url);
   const api = await ApiPromise.create({ provider, noInitWarn: true });
