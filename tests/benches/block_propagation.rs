@@ -9,6 +9,7 @@
 
 use std::time::Duration;
 
+use detr_bench_report::skipped_by_filter;
 use flarechain_tests::{
     imports::{delays, percentile},
     LocalNetwork,
@@ -70,9 +71,7 @@ fn row(way: &str, d: &[i64], pushed: u64) {
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() {
-    // `cargo bench` passes `--bench`; a filter that does not name this bench skips it.
-    let filter = std::env::args().skip(1).find(|a| !a.starts_with("--"));
-    if filter.is_some_and(|f| !"block_propagation".contains(&f)) {
+    if skipped_by_filter("block_propagation") {
         return;
     }
     // Detailed log lines carry milliseconds (the default ones, seconds only).

@@ -7,51 +7,39 @@ use std::time::{Duration, Instant};
 use chacha20poly1305::{aead::AeadInPlace, ChaCha20Poly1305, KeyInit};
 use criterion::{black_box, criterion_group, BatchSize, BenchmarkId, Criterion, Throughput};
 use detr_bench_report::Row;
-use ed25519_dalek::SigningKey;
+use ed25519_dalek::{SigningKey, VerifyingKey};
 use etrid_aecomms::{
-    Binding, Handshake, LocalIdentity, Next, RekeyPolicy, RemoteIdentity, Role, Session,
-    HEADER_LEN, NOISE_PATTERN,
+    ed25519_peer_id, handshake::in_memory, Binding, LocalIdentity, RekeyPolicy, RemoteIdentity,
+    Session, HEADER_LEN, NOISE_PATTERN,
 };
 
 const SIZES: [usize; 4] = [64, 1024, 16 * 1024, 64 * 1024];
 
-fn peer(s: u8) -> Vec<u8> {
-    let public = SigningKey::from_bytes(&[s; 32]).verifying_key().to_bytes();
-    [&[0x00, 0x24, 0x08, 0x01, 0x12, 0x20][..], &public].concat()
+fn public(s: u8) -> VerifyingKey {
+    SigningKey::from_bytes(&[s; 32]).verifying_key()
 }
 
 fn binding(remote: u8) -> Binding {
     Binding {
-        remote: RemoteIdentity {
-            peer_id: peer(remote),
-            public: SigningKey::from_bytes(&[remote; 32]).verifying_key(),
-        },
+        remote: RemoteIdentity::ed25519(public(remote)),
         protocol: b"/00/detr/block/1".to_vec(),
         genesis: [0; 32],
     }
 }
 
-/// Parties 1 and 2, the initiator first.
+/// Parties 1 and 2, each with its binding towards the other.
 fn parties() -> [(LocalIdentity, Binding); 2] {
-    let a = (LocalIdentity::from_seed(&[1; 32], peer(1)), binding(2));
-    let b = (LocalIdentity::from_seed(&[2; 32], peer(2)), binding(1));
-    if a.1.role(&a.0) == Role::Initiator {
-        [a, b]
-    } else {
-        [b, a]
-    }
+    let party = |me, them| {
+        (LocalIdentity::from_seed(&[me; 32], ed25519_peer_id(&public(me))), binding(them))
+    };
+    [party(1, 2), party(2, 1)]
 }
 
 const POLICY: RekeyPolicy = RekeyPolicy { max_messages: u64::MAX, max_age: Duration::MAX };
 
 /// A full handshake: both sides, three messages.
-fn handshake([(i, bi), (r, br)]: &[(LocalIdentity, Binding); 2]) -> (Session, Session) {
-    let (hi, m1) = Handshake::start(i, bi.clone(), POLICY);
-    let (hr, _) = Handshake::start(r, br.clone(), POLICY);
-    let Ok(Next::Wait { handshake: hr, reply: m2 }) = hr.read(&m1.unwrap(), r) else { panic!() };
-    let Ok(Next::Done { session: si, reply: Some(m3) }) = hi.read(&m2, i) else { panic!() };
-    let Ok(Next::Done { session: sr, .. }) = hr.read(&m3, r) else { panic!() };
-    (si, sr)
+fn handshake([(x, bx), (y, by)]: &[(LocalIdentity, Binding); 2]) -> (Session, Session) {
+    in_memory((x, bx.clone()), (y, by.clone()), POLICY).expect("a handshake")
 }
 
 /// The same Noise pattern in plain snow, no certificates.

@@ -57,6 +57,32 @@ impl std::fmt::Debug for Handshake {
     }
 }
 
+/// Runs a whole handshake in memory between two identities held by one process, each with its
+/// binding towards the other (for tests, benchmarks and tools): returns the sessions, `x`'s
+/// first, or the first error either side found.
+pub fn in_memory(
+    x: (&LocalIdentity, Binding),
+    y: (&LocalIdentity, Binding),
+    policy: RekeyPolicy,
+) -> Result<(Session, Session), AeError> {
+    let x_starts = x.1.role(x.0) == Role::Initiator;
+    let ((i, bi), (r, br)) = if x_starts { (x, y) } else { (y, x) };
+    let (hi, m1) = Handshake::start(i, bi, policy);
+    let (hr, _) = Handshake::start(r, br, policy);
+    // Both sides waiting means the bindings disagree on who the peers are.
+    let m1 = m1.ok_or(AeError::HandshakeFailed)?;
+    let Next::Wait { handshake: hr, reply: m2 } = hr.read(&m1, r)? else {
+        return Err(AeError::HandshakeFailed);
+    };
+    let Next::Done { session: si, reply: Some(m3) } = hi.read(&m2, i)? else {
+        return Err(AeError::HandshakeFailed);
+    };
+    let Next::Done { session: sr, .. } = hr.read(&m3, r)? else {
+        return Err(AeError::HandshakeFailed);
+    };
+    Ok(if x_starts { (si, sr) } else { (sr, si) })
+}
+
 fn params() -> NoiseParams {
     NOISE_PATTERN.parse().expect("a valid Noise protocol name")
 }

@@ -13,6 +13,14 @@ const CERTIFICATE_DOMAIN: &[u8] = b"detr-aecomms/v2/static-key";
 const PROLOGUE_DOMAIN: &[u8] = b"detr-aecomms/v2";
 /// Bytes of a certificate: identity key, then its signature over the static key.
 pub const CERTIFICATE_LEN: usize = 32 + 64;
+/// The head of a libp2p PeerId of an Ed25519 key: the identity multihash (code 0x00, 36 bytes)
+/// of the protobuf public key (field 1 `KeyType` = 1 Ed25519, field 2 `Data` of 32 bytes).
+const ED25519_PEER_ID_HEAD: [u8; 6] = [0x00, 0x24, 0x08, 0x01, 0x12, 0x20];
+
+/// The libp2p PeerId bytes of the Ed25519 key `public` (what the node's PeerId of that key is).
+pub fn ed25519_peer_id(public: &VerifyingKey) -> Vec<u8> {
+    [&ED25519_PEER_ID_HEAD[..], public.as_bytes()].concat()
+}
 
 /// The local node: its Ed25519 identity (the libp2p node key), its PeerId bytes and the X25519
 /// static key of its Noise handshakes, certified by the identity. Secrets are zeroized on drop.
@@ -103,6 +111,13 @@ pub struct RemoteIdentity {
     pub peer_id: Vec<u8>,
     /// The remote identity key, taken from its PeerId by the caller.
     pub public: VerifyingKey,
+}
+
+impl RemoteIdentity {
+    /// The node of the Ed25519 key `public`, with the libp2p PeerId of that key.
+    pub fn ed25519(public: VerifyingKey) -> Self {
+        Self { peer_id: ed25519_peer_id(&public), public }
+    }
 }
 
 /// Which side of the Noise handshake a node plays on a binding.

@@ -48,5 +48,7 @@ mod vectors;
 pub use cipher::TAG_LEN;
 pub use error::AeError;
 pub use handshake::{Handshake, Next, MAX_HANDSHAKE_MESSAGE, NOISE_PATTERN};
-pub use identity::{Binding, LocalIdentity, RemoteIdentity, Role, CERTIFICATE_LEN};
+pub use identity::{
+    ed25519_peer_id, Binding, LocalIdentity, RemoteIdentity, Role, CERTIFICATE_LEN,
+};
 pub use session::{RecvHalf, RekeyPolicy, SendHalf, Session, FRAME_OVERHEAD, HEADER_LEN};

@@ -14,8 +14,8 @@ use x25519_dalek::{PublicKey, StaticSecret};
 use zeroize::Zeroizing;
 
 use crate::{
-    Binding, Handshake, LocalIdentity, Next, RekeyPolicy, RemoteIdentity, Role, Session,
-    NOISE_PATTERN,
+    ed25519_peer_id, Binding, Handshake, LocalIdentity, Next, RekeyPolicy, RemoteIdentity, Role,
+    Session, NOISE_PATTERN,
 };
 
 #[derive(Serialize, Deserialize, PartialEq, Debug)]
@@ -64,10 +64,6 @@ struct Vectors {
     rekeyed: Rekeyed,
 }
 
-fn peer_id(public: &[u8; 32]) -> Vec<u8> {
-    [&[0x00, 0x24, 0x08, 0x01, 0x12, 0x20][..], &public[..]].concat()
-}
-
 struct Fixed {
     seed: [u8; 32],
     static_secret: [u8; 32],
@@ -76,10 +72,10 @@ struct Fixed {
 }
 
 fn fixed(seed: u8, stat: u8, eph: u8) -> Fixed {
-    let public = SigningKey::from_bytes(&[seed; 32]).verifying_key().to_bytes();
+    let public = SigningKey::from_bytes(&[seed; 32]).verifying_key();
     let identity = LocalIdentity::with_static_secret(
         &[seed; 32],
-        peer_id(&public),
+        ed25519_peer_id(&public),
         Zeroizing::new([stat; 32]),
     );
     Fixed { seed: [seed; 32], static_secret: [stat; 32], ephemeral: [eph; 32], identity }

@@ -4,18 +4,17 @@ use std::time::{Duration, Instant};
 
 use ed25519_dalek::{SigningKey, VerifyingKey};
 use etrid_aecomms::{
-    AeError, Binding, Handshake, LocalIdentity, Next, RekeyPolicy, RemoteIdentity, Role, Session,
-    FRAME_OVERHEAD,
+    ed25519_peer_id, handshake::in_memory, AeError, Binding, Handshake, LocalIdentity, Next,
+    RekeyPolicy, RemoteIdentity, Role, Session, FRAME_OVERHEAD,
 };
 use proptest::prelude::*;
 
 const GENESIS: [u8; 32] = [7; 32];
 const PROTOCOL: &[u8] = b"/0707/detr/block/1";
 
-/// PeerId bytes of an Ed25519 key, as libp2p encodes them.
+/// PeerId bytes of the Ed25519 key of `seed`, as libp2p encodes them.
 fn peer_id(seed: u8) -> Vec<u8> {
-    let public = SigningKey::from_bytes(&[seed; 32]).verifying_key().to_bytes();
-    [&[0x00, 0x24, 0x08, 0x01, 0x12, 0x20][..], &public[..]].concat()
+    ed25519_peer_id(&SigningKey::from_bytes(&[seed; 32]).verifying_key())
 }
 
 fn identity(seed: u8) -> LocalIdentity {
@@ -25,10 +24,7 @@ fn identity(seed: u8) -> LocalIdentity {
 /// A binding towards the holder of seed `them`, over `protocol`.
 fn binding_to(them: u8, protocol: &[u8]) -> Binding {
     Binding {
-        remote: RemoteIdentity {
-            peer_id: peer_id(them),
-            public: SigningKey::from_bytes(&[them; 32]).verifying_key(),
-        },
+        remote: RemoteIdentity::ed25519(SigningKey::from_bytes(&[them; 32]).verifying_key()),
         protocol: protocol.to_vec(),
         genesis: GENESIS,
     }
@@ -98,6 +94,23 @@ fn seal(s: &mut Session, data: &[u8]) -> Vec<u8> {
 fn open(s: &mut Session, frame: &[u8]) -> Result<Vec<u8>, AeError> {
     let mut frame = frame.to_vec();
     s.recv.open(&mut frame).map(|range| frame[range].to_vec())
+}
+
+#[test]
+fn in_memory_runs_both_sides_in_either_order_and_fails_on_a_wrong_binding() {
+    let (a, b) = (identity(1), identity(2));
+    for a_first in [true, false] {
+        let (x, y) = ((&a, binding_to(2, PROTOCOL)), (&b, binding_to(1, PROTOCOL)));
+        let (x, y) = if a_first { (x, y) } else { (y, x) };
+        let (mut sx, mut sy) = in_memory(x, y, RekeyPolicy::default()).unwrap();
+        assert_eq!(sx.handshake_hash(), sy.handshake_hash());
+        assert_eq!(open(&mut sy, &seal(&mut sx, b"x to y")).unwrap(), b"x to y");
+        assert_eq!(open(&mut sx, &seal(&mut sy, b"y to x")).unwrap(), b"y to x");
+    }
+    // a expects peer 3, not b: no session comes out of it.
+    let wrong = (&a, binding_to(3, PROTOCOL));
+    let result = in_memory(wrong, (&b, binding_to(1, PROTOCOL)), RekeyPolicy::default());
+    assert!(result.is_err());
 }
 
 #[test]

@@ -22,6 +22,14 @@ pub struct Row {
     pub target: f64,
 }
 
+/// Whether `cargo bench <filter>` names another bench than the harness-less bench `name`:
+/// cargo runs every bench binary with `--bench` and the filter, and criterion's benches skip
+/// themselves in the same way.
+pub fn skipped_by_filter(name: &str) -> bool {
+    let filter = std::env::args().skip(1).find(|a| !a.starts_with("--"));
+    filter.is_some_and(|f| !name.contains(&f))
+}
+
 fn criterion_dir() -> PathBuf {
     let target = std::env::var("CARGO_TARGET_DIR")
         .map(PathBuf::from)

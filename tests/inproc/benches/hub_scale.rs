@@ -12,7 +12,7 @@
 
 use std::time::{Duration, Instant};
 
-use detr_bench_report::{live_bytes, CountingAllocator};
+use detr_bench_report::{live_bytes, skipped_by_filter, CountingAllocator};
 use detr_inproc::{without_rate_limits, Backend, Peer, PeerBuilder};
 use detrp2p::{DetrConfig, DetrProtocol};
 use etrid_protocol::{Message, MessageKind};
@@ -138,9 +138,7 @@ async fn run(backend: Backend, n: usize) -> Figures {
 }
 
 fn main() {
-    // `cargo bench` passes `--bench`; a filter that does not name this bench skips it.
-    let filter = std::env::args().skip(1).find(|a| !a.starts_with("--"));
-    if filter.is_some_and(|f| !"hub_scale".contains(&f)) {
+    if skipped_by_filter("hub_scale") {
         return;
     }
     let mut table = Vec::new();

@@ -5,18 +5,19 @@
 use std::sync::OnceLock;
 
 use ed25519_dalek::SigningKey;
-use etrid_aecomms::{Binding, LocalIdentity, RekeyPolicy, RemoteIdentity, Role, Session};
+use etrid_aecomms::{
+    ed25519_peer_id, Binding, LocalIdentity, RekeyPolicy, RemoteIdentity, Role, Session,
+};
 
-fn peer_id(seed: u8) -> Vec<u8> {
-    let public = SigningKey::from_bytes(&[seed; 32]).verifying_key().to_bytes();
-    [&[0x00, 0x24, 0x08, 0x01, 0x12, 0x20][..], &public[..]].concat()
+fn public(seed: u8) -> ed25519_dalek::VerifyingKey {
+    SigningKey::from_bytes(&[seed; 32]).verifying_key()
 }
 
 /// Party `me` and its binding towards party `them`.
 pub fn party(me: u8, them: u8) -> (LocalIdentity, Binding) {
-    let remote = RemoteIdentity { peer_id: peer_id(them), public: SigningKey::from_bytes(&[them; 32]).verifying_key() };
+    let remote = RemoteIdentity::ed25519(public(them));
     let binding = Binding { remote, protocol: b"/fuzz/detr/block/1".to_vec(), genesis: [0; 32] };
-    (LocalIdentity::from_seed(&[me; 32], peer_id(me)), binding)
+    (LocalIdentity::from_seed(&[me; 32], ed25519_peer_id(&public(me))), binding)
 }
 
 type Party = (LocalIdentity, Binding);
