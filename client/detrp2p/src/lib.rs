@@ -32,6 +32,7 @@ pub mod peers;
 pub mod pool;
 pub mod protocols;
 
+mod batch;
 mod link;
 mod outbound;
 mod settings;

@@ -37,10 +37,12 @@ pub enum Event {
     DecryptFailure,
     /// A frame that did not decode.
     DecodeError,
+    /// A notification sent with several messages in it (a batch).
+    Batch,
 }
 
 /// Number of [`Event`] kinds; an event's discriminant is its counter index.
-const EVENT_COUNT: usize = Event::DecodeError as usize + 1;
+const EVENT_COUNT: usize = Event::Batch as usize + 1;
 
 impl Event {
     const ALL: [Event; EVENT_COUNT] = [
@@ -52,6 +54,7 @@ impl Event {
         Event::HandshakeFailure,
         Event::DecryptFailure,
         Event::DecodeError,
+        Event::Batch,
     ];
 
     fn label(self) -> &'static str {
@@ -64,6 +67,7 @@ impl Event {
             Event::HandshakeFailure => "handshake_failure",
             Event::DecryptFailure => "decrypt_failure",
             Event::DecodeError => "decode_error",
+            Event::Batch => "batch",
         }
     }
 }
@@ -159,6 +163,8 @@ pub struct ProtocolStats {
     pub protocol: String,
     /// Messages sealed and sent.
     pub sent: u64,
+    /// Notifications sent with several of those messages in them (batches).
+    pub batches: u64,
     /// Messages received.
     pub received: u64,
     /// Messages not delivered.
@@ -461,6 +467,7 @@ impl Stats {
         ProtocolStats {
             protocol: protocol.as_str().into(),
             sent: get(Event::Sent),
+            batches: get(Event::Batch),
             received: get(Event::Received),
             dropped: get(Event::Dropped),
             dropped_by: Loss::ALL

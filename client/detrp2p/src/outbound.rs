@@ -50,9 +50,14 @@ impl Outbound {
 
     /// Bytes the message counts for in queues and buckets.
     pub fn len(&self) -> usize {
+        self.bytes().len()
+    }
+
+    /// The encoded message.
+    pub fn bytes(&self) -> &[u8] {
         match &self.payload {
-            Payload::Owned(buf) => buf.len() - PREFIX,
-            Payload::Shared(bytes) => bytes.len(),
+            Payload::Owned(buf) => &buf[PREFIX..],
+            Payload::Shared(bytes) => bytes,
         }
     }
 

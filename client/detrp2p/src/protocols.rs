@@ -7,8 +7,9 @@ use etrid_p2p_fluent::Servable;
 use etrid_protocol::{MessageKind, Priority};
 use sc_network::types::ProtocolName;
 
-/// Version of the stream handshake and wire rules (2: Noise sessions, protocol v2 frames).
-pub const WIRE_VERSION: u8 = 2;
+/// Version of the stream handshake and wire rules (2: Noise sessions, protocol v2 frames;
+/// 3: batches of small messages in one sealed notification).
+pub const WIRE_VERSION: u8 = 3;
 
 /// One of the four detr protocols; the discriminant is its index in [`DetrProtocol::ALL`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -138,6 +139,8 @@ pub enum FrameTag {
     /// "I hold no session on this stream": sent by a responder when its stream opens, so that
     /// an initiator still holding a session (it did not see this side restart) starts over.
     Restart = 2,
+    /// An AEComms-sealed batch of small messages of one protocol (`batch.rs`).
+    Batch = 3,
 }
 
 /// Where a sealed frame's AEComms header starts in a notification (after the tag).

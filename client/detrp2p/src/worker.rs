@@ -198,18 +198,10 @@ impl Worker {
             return;
         };
         let len = notification.len();
-        match self.inbound.check(&peer, len) {
-            InboundVerdict::Allow => {}
-            verdict => {
-                self.stats.dropped(self.protocol, Loss::InboundBudget);
-                let change = if verdict == InboundVerdict::Abuse {
-                    ReputationChange::FLOOD
-                } else {
-                    ReputationChange::RATE_LIMITED
-                };
-                self.peers.report(peer, change);
-                return;
-            }
+        if let Some(change) = over_budget(self.inbound.check(&peer, len)) {
+            self.stats.dropped(self.protocol, Loss::InboundBudget);
+            self.peers.report(peer, change);
+            return;
         }
         if route.queued.load(Ordering::Relaxed) + len > ROUTE_BYTES {
             self.stats.dropped(self.protocol, Loss::RouteFull);
@@ -227,5 +219,14 @@ impl Worker {
                 routes.remove(&peer);
             }
         }
+    }
+}
+
+/// The reputation change of an inbound message over its peer's budget, `None` within it.
+pub(crate) fn over_budget(verdict: InboundVerdict) -> Option<ReputationChange> {
+    match verdict {
+        InboundVerdict::Allow => None,
+        InboundVerdict::Drop => Some(ReputationChange::RATE_LIMITED),
+        InboundVerdict::Abuse => Some(ReputationChange::FLOOD),
     }
 }

@@ -245,15 +245,8 @@ impl<P: Clone + Eq + Hash, M> FlowController<P, M> {
     fn step(&self, peer: &P, servable: Servable) -> Option<Step<M>> {
         let mut peers = self.inner.peers.lock();
         let state = peers.get_mut(peer)?;
-        if state.head.is_none() {
-            let was_full = state.queue.len() >= state.queue.capacity();
-            let Some(item) = state.queue.pop(servable) else {
-                return Some(Step::Empty(state.has_message.clone()));
-            };
-            state.head = Some(Head { item, paid: [false; 4], throttled: false });
-            if was_full {
-                state.has_room.notify_waiters();
-            }
+        if state.head.is_none() && !take_head(state, servable) {
+            return Some(Step::Empty(state.has_message.clone()));
         }
         let global = self.inner.global.read().clone();
         preempt(state, servable);
@@ -261,19 +254,55 @@ impl<P: Clone + Eq + Hash, M> FlowController<P, M> {
         if let Some(wait) = pay(head, &state.buckets, &global) {
             return Some(Step::Throttled(wait, state.has_message.clone()));
         }
-        let Head { item, throttled, .. } = state.head.take().expect("set above");
+        Some(Step::Ready(self.hand_out(state)))
+    }
+
+    /// The next message for `peer` whose priority is `servable` and whose size is at most
+    /// `max_bytes`, if one is queued and every bucket allows it now; never waits. For a sender
+    /// that fills one notification with several messages. A message it cannot take now stays
+    /// first in line for [`Self::recv`], with the tokens it already paid.
+    pub fn try_recv_within(
+        &self,
+        peer: &P,
+        servable: Servable,
+        max_bytes: usize,
+    ) -> Option<Dequeued<M>> {
+        let mut peers = self.inner.peers.lock();
+        let state = peers.get_mut(peer)?;
+        match &state.head {
+            Some(head) if !servable.contains(head.item.priority) || head.item.bytes > max_bytes => {
+                return None
+            }
+            Some(_) => {}
+            None => {
+                if state.queue.front(servable)?.bytes > max_bytes || !take_head(state, servable) {
+                    return None;
+                }
+            }
+        }
+        let global = self.inner.global.read().clone();
+        let head = state.head.as_mut().expect("set above");
+        if pay(head, &state.buckets, &global).is_some() {
+            return None;
+        }
+        Some(self.hand_out(state))
+    }
+
+    /// Hands out the paid head.
+    fn hand_out(&self, state: &mut PeerQueue<M>) -> Dequeued<M> {
+        let Head { item, throttled, .. } = state.head.take().expect("a paid head");
         self.inner.counters.dequeued(item.priority);
         self.inner.counters.sent(item.priority);
         if throttled {
             self.inner.counters.throttled(item.priority);
         }
-        Some(Step::Ready(Dequeued {
+        Dequeued {
             waited: item.enqueued.elapsed(),
             message: item.message,
             priority: item.priority,
             bytes: item.bytes,
             throttled,
-        }))
+        }
     }
 
     /// Sets the global and per-peer message and byte rates, for current and future peers.
@@ -314,6 +343,18 @@ impl<P: Clone + Eq + Hash, M> FlowController<P, M> {
     pub fn queue_stats(&self) -> QueueStats {
         self.inner.counters.snapshot()
     }
+}
+
+/// Takes the next servable message off the queue into the empty head; `false` when there is
+/// none. Wakes waiting senders when that makes room in a full queue.
+fn take_head<M>(state: &mut PeerQueue<M>, servable: Servable) -> bool {
+    let was_full = state.queue.len() >= state.queue.capacity();
+    let Some(item) = state.queue.pop(servable) else { return false };
+    state.head = Some(Head { item, paid: [false; 4], throttled: false });
+    if was_full {
+        state.has_room.notify_waiters();
+    }
+    true
 }
 
 /// A message of higher priority than the head, which still waits for a token, takes the head's

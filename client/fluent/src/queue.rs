@@ -185,8 +185,13 @@ impl<M> PriorityQueue<M> {
 
     /// The priority of the message [`Self::pop`] would serve, without taking it.
     pub fn peek(&self, servable: Servable) -> Option<Priority> {
+        self.front(servable).map(|i| i.priority)
+    }
+
+    /// The message [`Self::pop`] would serve, without taking it.
+    pub fn front(&self, servable: Servable) -> Option<&Item<M>> {
         let (level, _) = self.pick(servable)?;
-        self.levels[level].front().map(|i| i.priority)
+        self.levels[level].front()
     }
 
     /// Puts back a message [`Self::pop`] gave, at the front of its level (bounds aside: it was

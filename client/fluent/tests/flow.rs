@@ -418,3 +418,39 @@ async fn consensus_waits_at_most_one_token_behind_a_throttled_backlog() {
     let stats = flow.queue_stats().total();
     assert_eq!(stats.dropped, 0, "the preempted transactions stay queued");
 }
+
+#[tokio::test(start_paused = true)]
+async fn try_recv_within_fills_a_batch_without_waiting_and_loses_nothing() {
+    let flow = FlowController::new(config(1_000_000, 1_000_000, 1000));
+    flow.add_peer(1u8);
+    for (message, bytes) in [(0, 100), (1, 100), (2, 5000), (3, 100)] {
+        flow.try_send(&1, message, Priority::Normal, bytes).unwrap();
+    }
+    send(&flow, 1, 9, Priority::Low).unwrap();
+    let normal = Servable::NONE.with(Priority::Normal);
+    let take = |max| flow.try_recv_within(&1, normal, max).map(|d| d.message);
+    assert_eq!(take(1000), Some(0));
+    assert_eq!(take(1000), Some(1));
+    // Larger than the room left: it stays first in line.
+    assert_eq!(take(1000), None);
+    assert_eq!(next(&flow, 1).await, Some((Priority::Normal, 2)));
+    assert_eq!(take(1000), Some(3));
+    // Not of a servable priority.
+    assert_eq!(take(1000), None);
+    assert_eq!(next(&flow, 1).await, Some((Priority::Low, 9)));
+
+    // Out of tokens (10 msg/s, burst 1): the message waits, paid in part, for `recv`.
+    let slow = FlowController::new(config(10, 1_000_000, 1000));
+    slow.add_peer(1u8);
+    for message in 0..3 {
+        send(&slow, 1, message, Priority::Normal).unwrap();
+    }
+    let take = |max| slow.try_recv_within(&1, normal, max).map(|d| d.message);
+    assert_eq!(take(1000), Some(0));
+    assert_eq!(take(1000), None);
+    assert_eq!(take(1000), None);
+    let second = slow.recv(&1, Servable::ALL).await.unwrap();
+    assert_eq!((second.message, second.throttled), (1, true));
+    let stats = slow.queue_stats().total();
+    assert_eq!((stats.sent, stats.dropped, stats.depth), (2, 0, 1));
+}

@@ -10,7 +10,9 @@
 //!   event, both clocks the same.
 //!
 //! The plugin's rate limits are set to their largest values: this measures the path, not the
-//! limiter. Ratios print at the end; the targets are ≥ 0.9× raw throughput and p99 < 2 ms.
+//! limiter. Ratios print at the end; the targets (issue 16) are plugin/raw throughput ≥ 1.0× at
+//! 1 KiB (small messages queued together travel in batches) and ≥ 0.75× at 64 KiB, and
+//! p99 < 2 ms.
 
 use std::time::{Duration, Instant};
 
@@ -30,8 +32,8 @@ use tokio::sync::mpsc;
 const BATCH: usize = 100;
 /// Messages timed one by one for the latency percentiles.
 const LATENCY_SAMPLES: usize = 400;
-/// Sizes measured.
-const SIZES: [(usize, &str); 2] = [(1024, "1KiB"), (64 * 1024, "64KiB")];
+/// Sizes measured, with the plugin/raw throughput each should reach.
+const SIZES: [(usize, &str, f64); 2] = [(1024, "1KiB", 1.0), (64 * 1024, "64KiB", 0.75)];
 /// The raw protocol.
 const RAW: &str = "/flarechain-bench/raw/1";
 /// Longest wait for one message or one batch: a lost message fails the benchmark.
@@ -231,7 +233,7 @@ fn main() {
         let rt = tokio::runtime::Runtime::new().expect("a tokio runtime");
         let mut pair = rt.block_on(Pair::start(backend));
         let mut group = criterion.benchmark_group("detr-path");
-        for (size, label) in SIZES {
+        for (size, label, target) in SIZES {
             group.throughput(Throughput::Bytes((BATCH * size) as u64));
             for path in [Path::Raw, Path::Plugin] {
                 let function = format!("{}-{}", backend.as_str(), path.as_str());
@@ -252,7 +254,7 @@ fn main() {
                 subject: format!("detr-path/{}-plugin/{label}", backend.as_str()),
                 baseline: format!("detr-path/{}-raw/{label}", backend.as_str()),
                 bytes: (BATCH * size) as u64,
-                target: 0.9,
+                target,
             });
             let raw = rt.block_on(pair.latencies(Path::Raw, size));
             let plugin = rt.block_on(pair.latencies(Path::Plugin, size));

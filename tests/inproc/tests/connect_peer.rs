@@ -1,14 +1,20 @@
 //! `DetrP2pHandle::connect_peer` and `disconnect_peer` on real sc-network instances, on both
 //! backends: two in-process peers that know nothing of each other (no bootnodes, no mDNS) get
 //! sessions on all four protocols once one calls `connect_peer`, carry bridge messages (one per
-//! nonce, sent alone or many at once), and lose their streams, for good, on `disconnect_peer`.
+//! nonce, sent alone or many at once) and small messages in batches, and lose their streams, for
+//! good, on `disconnect_peer`.
 
 use std::time::Duration;
 
 use detr_inproc::{Backend, PeerBuilder};
 use detrp2p::{DetrConfig, DetrP2pHandle, DetrProtocol};
+use etrid_protocol::{Message, MessageKind};
 use sc_network::PeerId;
 use sp_core::H256;
+
+/// Small messages queued to a peer at once (the default burst of the rate limits lets 50 go
+/// without waiting).
+const SMALL_MESSAGES: usize = 200;
 
 async fn wait_until(what: &str, limit: Duration, mut done: impl FnMut() -> bool) {
     let start = std::time::Instant::now();
@@ -65,6 +71,23 @@ async fn connect_and_disconnect(backend: Backend) {
         let refused = pair.iter().filter(|r| **r == Err(detrp2p::SendError::NonceUsed(n))).count();
         assert_eq!((refused, pair.iter().filter(|r| r.is_ok()).count()), (1, 1), "{n}: {pair:?}");
     }
+
+    // Small messages queued together travel in batches (one notification, one seal): every
+    // one arrives, once, in order.
+    let mut custom = hb.subscribe(MessageKind::Custom, SMALL_MESSAGES, 1 << 20);
+    let message = |n: u32| Message::Custom(n.to_le_bytes().repeat(25).into());
+    for n in 0..SMALL_MESSAGES as u32 {
+        ha.send_message(&b.peer_id, message(n)).expect("room in the queue");
+    }
+    for n in 0..SMALL_MESSAGES as u32 {
+        let got = tokio::time::timeout(Duration::from_secs(10), custom.next())
+            .await
+            .expect("every small message arrives in time")
+            .expect("the subscription is open");
+        assert_eq!(got.message, message(n), "in order");
+    }
+    let bridge = ha.stats().into_iter().find(|s| s.protocol == "bridge").expect("bridge stats");
+    assert!(bridge.batches >= 1, "queued together, sent together: {bridge:?}");
 
     ha.disconnect_peer(&b.peer_id);
     let start = std::time::Instant::now();

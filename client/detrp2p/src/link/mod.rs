@@ -1,9 +1,10 @@
 //! One link per peer: it owns the send halves of the peer's (up to four) sessions and is the
 //! only consumer of the peer's scheduler. It sends, in order per stream, first the stream's
 //! handshake messages, then the messages the scheduler hands out for the protocols whose
-//! stream is free, each sealed in place just before it goes. Each stream has at most one send
-//! in flight (`send_async_notification`'s await is the backpressure), so a slow transaction
-//! stream never holds consensus back.
+//! stream is free, each sealed in place just before it goes; small messages of one protocol
+//! queued together go together, in one batch (`batch.rs`). Each stream has at most one send in
+//! flight (`send_async_notification`'s await is the backpressure), so a slow transaction stream
+//! never holds consensus back.
 //!
 //! The receive halves live in one [`stream`] task per stream.
 
@@ -19,8 +20,9 @@ use sc_network::{service::traits::MessageSink, PeerId};
 use tokio::sync::mpsc;
 
 use crate::{
+    batch,
     metrics::{Event, Loss, Stats},
-    outbound::Outbox,
+    outbound::{Outbound, Outbox},
     protocols::{DetrProtocol, SEAL_AT},
     worker::StreamId,
     LOG_TARGET,
@@ -112,22 +114,51 @@ impl Link {
                         self.stats.dropped(protocol, Loss::StreamGone);
                         continue;
                     };
-                    let mut frame = out.message.into_frame();
+                    let (mut frame, n) = self.fill(out.message);
                     match send.seal(&mut frame, SEAL_AT, Instant::now()) {
                         Ok(()) => {
                             self.status.set_send_epoch(protocol as usize, send.epoch());
-                            self.stats.count(protocol, Event::Sent);
+                            self.stats.count_n(protocol, Event::Sent, n);
+                            if n > 1 {
+                                self.stats.count(protocol, Event::Batch);
+                            }
                             sending.push(start_send(protocol, slot, frame));
                         }
                         Err(e) => {
                             log::warn!(target: LOG_TARGET, "cannot seal for {}: {e}", self.peer);
-                            self.stats.dropped(protocol, Loss::SealFailed);
+                            self.stats.dropped_n(protocol, Loss::SealFailed, n);
                         }
                     }
                 },
             }
         }
         self.outbox.remove_peer(&self.peer);
+    }
+
+    /// The notification for `first` and the number of messages in it: `first` alone, or a
+    /// batch with the small messages of its protocol the scheduler hands out right now.
+    fn fill(&self, first: Outbound) -> (Vec<u8>, u64) {
+        if first.len() > batch::BATCH_FIRST {
+            return (first.into_frame(), 1);
+        }
+        let servable = first.protocol.priorities();
+        let mut size = batch::LEN_PREFIX + first.len();
+        let mut messages = vec![first];
+        while messages.len() < batch::BATCH_MESSAGES {
+            let Some(room) = batch::BATCH_BYTES.checked_sub(size + batch::LEN_PREFIX) else {
+                break;
+            };
+            let Some(next) = self.outbox.try_recv_within(&self.peer, servable, room) else {
+                break;
+            };
+            self.stats.queue_delay(next.priority, next.waited);
+            size += batch::LEN_PREFIX + next.message.len();
+            messages.push(next.message);
+        }
+        match messages.len() {
+            1 => (messages.pop().expect("one").into_frame(), 1),
+            n => (batch::frame(&messages), n as u64),
+        }
     }
 
     fn command(&mut self, slots: &mut [Option<Slot>; 4], cmd: LinkCmd) {

@@ -13,6 +13,7 @@ use etrid_aecomms::{
     AeError, Binding, Handshake, LocalIdentity, Next, RecvHalf, RekeyPolicy, Role,
 };
 use etrid_p2p_dpeers::ReputationChange;
+use etrid_p2p_fluent::InboundLimiter;
 use etrid_protocol::Message;
 use sc_network::PeerId;
 use tokio::sync::mpsc;
@@ -24,7 +25,7 @@ use crate::{
     metrics::{Event, Loss, Stats},
     peers::PeersTx,
     protocols::{DetrProtocol, FrameTag, SEAL_AT},
-    worker::{Frame, StreamId},
+    worker::{over_budget, Frame, StreamId},
     LOG_TARGET,
 };
 
@@ -49,6 +50,8 @@ pub(crate) struct StreamTask {
     pub stats: Arc<Stats>,
     pub status: Arc<LinkStatus>,
     pub consensus: Arc<ConsensusEvents>,
+    /// The peers' inbound budgets, for the messages of a batch after its first.
+    pub budget: Arc<InboundLimiter<PeerId>>,
 }
 
 enum State {
@@ -114,7 +117,8 @@ impl StreamTask {
                 continue;
             };
             let handshake = tag == FrameTag::Handshake as u8;
-            let sealed = tag == FrameTag::Sealed as u8;
+            let batch = tag == FrameTag::Batch as u8;
+            let sealed = tag == FrameTag::Sealed as u8 || batch;
             let restart = tag == FrameTag::Restart as u8 && bytes.len() == 1;
             state = Some(match state.take().expect("state is restored every round") {
                 State::Handshaking(hs) if handshake => match self.handshake(hs, &bytes[1..]) {
@@ -142,13 +146,13 @@ impl StreamTask {
                 },
                 State::Renewing(old, hs) if restart => State::Renewing(old, hs),
                 State::Established(mut recv) if sealed => {
-                    if self.open(&mut recv, bytes).is_err() {
+                    if self.open(&mut recv, bytes, batch).is_err() {
                         break;
                     }
                     State::Established(recv)
                 }
                 State::Renewing(mut recv, hs) if sealed => {
-                    if self.open(&mut recv, bytes).is_err() {
+                    if self.open(&mut recv, bytes, batch).is_err() {
                         break;
                     }
                     State::Renewing(recv, hs)
@@ -237,9 +241,9 @@ impl StreamTask {
         }
     }
 
-    /// Opens a sealed frame in place, decodes it and hands it on. `Err` when the frame proves
-    /// malice (the peer is banned and the stream goes).
-    fn open(&self, recv: &mut RecvHalf, mut notification: Vec<u8>) -> Result<(), ()> {
+    /// Opens a sealed frame in place, decodes its message (or each message of a `batch`) and
+    /// hands it on. `Err` when the frame proves malice (the peer is banned and the stream goes).
+    fn open(&self, recv: &mut RecvHalf, mut notification: Vec<u8>, batch: bool) -> Result<(), ()> {
         let range = match recv.open(&mut notification[SEAL_AT..]) {
             Ok(range) => range,
             Err(e) => {
@@ -260,22 +264,49 @@ impl StreamTask {
         self.status.set_recv_epoch(self.protocol as usize, recv.epoch());
         let frame = Bytes::from(notification);
         let plaintext = frame.slice(SEAL_AT + range.start..SEAL_AT + range.end);
+        if !batch {
+            self.deliver(plaintext);
+            return Ok(());
+        }
+        let messages = match crate::batch::split(plaintext) {
+            Ok(messages) => messages,
+            Err(e) => {
+                log::debug!(target: LOG_TARGET, "bad batch from {}: {e}", self.peer);
+                self.decode_error();
+                return Ok(());
+            }
+        };
+        // The worker charged the frame as one message: the budget pays for the others here.
+        for (i, message) in messages.into_iter().enumerate() {
+            if i > 0 {
+                if let Some(change) = over_budget(self.budget.check(&self.peer, 0)) {
+                    self.stats.dropped(self.protocol, Loss::InboundBudget);
+                    self.report(change);
+                    continue;
+                }
+            }
+            self.deliver(message);
+        }
+        Ok(())
+    }
+
+    /// Decodes one message and hands it on.
+    fn deliver(&self, plaintext: Bytes) {
         let message = match Message::decode(plaintext) {
             Ok(m) if self.protocol.carries(m.kind()) => m,
             Ok(_) => {
                 self.stats.count(self.protocol, Event::DecodeError);
                 self.report(ReputationChange::UNEXPECTED_MESSAGE);
-                return Ok(());
+                return;
             }
             Err(e) => {
                 log::debug!(target: LOG_TARGET, "undecodable message from {}: {e}", self.peer);
                 self.decode_error();
-                return Ok(());
+                return;
             }
         };
         self.stats.count(self.protocol, Event::Received);
         self.dispatch(message);
-        Ok(())
     }
 
     fn dispatch(&self, message: Message) {

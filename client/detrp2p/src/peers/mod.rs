@@ -404,6 +404,7 @@ impl Peers {
             stats: self.cx.stats.clone(),
             status: link.status.clone(),
             consensus: self.cx.consensus.clone(),
+            budget: self.cx.inbound.clone(),
         };
         self.cx.spawner.spawn("detr-stream", Some("detr-p2p"), Box::pin(task.run(o.frames)));
         log::debug!(target: LOG_TARGET, "{} stream open with {}", o.protocol.as_str(), o.peer);
