@@ -18,7 +18,8 @@ const (
 	Msg3Size = 48 + CertificateSize + 16
 )
 
-// suite is Noise_XX_25519_ChaChaPoly_SHA256's cipher suite.
+// suite is Noise_XX_25519_ChaChaPoly_SHA256's cipher suite as flynn/noise defines it: its
+// cipher serves rekey; a handshake uses the same suite with a DH function of its own (dh.go).
 var suite = noise.NewCipherSuite(noise.DH25519, noise.CipherChaChaPoly, noise.HashSHA256)
 
 // Errors of the handshake. Each names what failed; none reveals key material.
@@ -54,6 +55,7 @@ type HandshakeConfig struct {
 // responder's certificate; message 3 (i→r) s, se with the initiator's certificate.
 type Handshake struct {
 	hs           *noise.HandshakeState
+	dh           *dh25519
 	initiator    bool
 	certificate  []byte
 	remotePeerID []byte
@@ -64,8 +66,9 @@ type Handshake struct {
 
 // NewHandshake starts one side.
 func NewHandshake(cfg HandshakeConfig) (*Handshake, error) {
+	dh := newDH25519(cfg.Static)
 	hs, err := noise.NewHandshakeState(noise.Config{
-		CipherSuite:   suite,
+		CipherSuite:   noise.NewCipherSuite(dh, noise.CipherChaChaPoly, noise.HashSHA256),
 		Random:        cfg.Ephemeral,
 		Pattern:       noise.HandshakeXX,
 		Initiator:     cfg.Initiator,
@@ -76,7 +79,7 @@ func NewHandshake(cfg HandshakeConfig) (*Handshake, error) {
 		return nil, err
 	}
 	return &Handshake{
-		hs: hs, initiator: cfg.Initiator, certificate: cfg.Static.certificate[:],
+		hs: hs, dh: dh, initiator: cfg.Initiator, certificate: cfg.Static.certificate[:],
 		remotePeerID: cfg.RemotePeerID,
 	}, nil
 }
@@ -146,6 +149,7 @@ func (h *Handshake) HandshakeHash() []byte { return append([]byte(nil), h.hs.Cha
 func (h *Handshake) Close() {
 	h.done = true
 	clear(h.hs.LocalEphemeral().Private)
+	h.dh.forget()
 }
 
 // finish splits the keys: c1 is k_i2r, c2 is k_r2i.

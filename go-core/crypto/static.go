@@ -2,11 +2,10 @@ package crypto
 
 import (
 	"bytes"
+	"crypto/ecdh"
 	"crypto/ed25519"
 	"errors"
 	"io"
-
-	"golang.org/x/crypto/curve25519"
 )
 
 const (
@@ -28,6 +27,8 @@ var (
 type StaticKey struct {
 	private, public [32]byte
 	certificate     [CertificateSize]byte
+	// ecdh is the private key as crypto/ecdh holds it, built once (dh.go).
+	ecdh *ecdh.PrivateKey
 }
 
 // NewStaticKey makes a fresh static key for id from rand.
@@ -42,11 +43,12 @@ func NewStaticKey(id *Identity, rand io.Reader) (*StaticKey, error) {
 
 // NewStaticKeyFromSecret certifies the X25519 key of a 32-byte secret for id (test vectors).
 func NewStaticKeyFromSecret(id *Identity, secret []byte) (*StaticKey, error) {
-	public, err := curve25519.X25519(secret, curve25519.Basepoint)
+	key, err := ecdh.X25519().NewPrivateKey(secret)
 	if err != nil {
 		return nil, err
 	}
-	k := &StaticKey{}
+	public := key.PublicKey().Bytes()
+	k := &StaticKey{ecdh: key}
 	copy(k.private[:], secret)
 	copy(k.public[:], public)
 	copy(k.certificate[:], id.Public())
@@ -64,8 +66,11 @@ func (k *StaticKey) Public() []byte { return bytes.Clone(k.public[:]) }
 // Certificate is identity_public ‖ Ed25519_sign(identity, domain ‖ static_public).
 func (k *StaticKey) Certificate() []byte { return bytes.Clone(k.certificate[:]) }
 
-// Close zeroizes the private key.
-func (k *StaticKey) Close() { clear(k.private[:]) }
+// Close zeroizes the private key (and lets crypto/ecdh's copy go).
+func (k *StaticKey) Close() {
+	clear(k.private[:])
+	k.ecdh = nil
+}
 
 // verifyCertificate checks that cert certifies static; with a known remote PeerId, that the
 // certifying identity is that PeerId's key. It returns the identity's PeerId.
