@@ -7,11 +7,10 @@
 //! Nothing waits for a batch to fill, so batching adds no delay; it only takes effect when
 //! messages queue up, which is when per-notification costs matter.
 
-use bytes::Bytes;
-use etrid_aecomms::TAG_LEN;
+use bytes::{Buf, Bytes};
 
 use crate::{
-    outbound::{Outbound, PREFIX},
+    outbound::{frame_buffer, Outbound},
     protocols::FrameTag,
 };
 
@@ -42,9 +41,7 @@ pub(crate) enum BatchError {
 /// in place at [`crate::protocols::SEAL_AT`].
 pub(crate) fn frame(messages: &[Outbound]) -> Vec<u8> {
     let body: usize = messages.iter().map(|m| LEN_PREFIX + m.len()).sum();
-    let mut buf = Vec::with_capacity(PREFIX + body + TAG_LEN);
-    buf.push(FrameTag::Batch as u8);
-    buf.resize(PREFIX, 0);
+    let mut buf = frame_buffer(FrameTag::Batch, body);
     for message in messages {
         let bytes = message.bytes();
         buf.extend_from_slice(&(bytes.len() as u32).to_le_bytes());
@@ -60,13 +57,10 @@ pub(crate) fn split(mut plaintext: Bytes) -> Result<Vec<Bytes>, BatchError> {
         if messages.len() == BATCH_MESSAGES {
             return Err(BatchError::TooMany);
         }
-        let prefix: [u8; LEN_PREFIX] =
-            plaintext.get(..LEN_PREFIX).ok_or(BatchError::Malformed)?.try_into().expect("4");
-        let len = u32::from_le_bytes(prefix) as usize;
-        if len == 0 || len > plaintext.len() - LEN_PREFIX {
+        let len = plaintext.try_get_u32_le().map_err(|_| BatchError::Malformed)? as usize;
+        if len == 0 || len > plaintext.len() {
             return Err(BatchError::Malformed);
         }
-        let _ = plaintext.split_to(LEN_PREFIX);
         messages.push(plaintext.split_to(len));
     }
     if messages.is_empty() {
@@ -80,6 +74,7 @@ mod tests {
     use etrid_protocol::{BridgeMessage, Message};
 
     use super::*;
+    use crate::outbound::PREFIX;
 
     fn bridge(nonce: u64, payload: &[u8]) -> Message {
         Message::Bridge(BridgeMessage {

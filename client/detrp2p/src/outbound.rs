@@ -33,12 +33,19 @@ pub(crate) struct Outbound {
 /// The outbox: one scheduler per peer, across the four protocols.
 pub(crate) type Outbox = FlowController<PeerId, Outbound>;
 
+/// A notification buffer of frame `tag` for a plaintext of `body_len` bytes: the tag, room for
+/// the AEComms header, then capacity for the plaintext (appended by the caller) and the tag.
+pub(crate) fn frame_buffer(tag: FrameTag, body_len: usize) -> Vec<u8> {
+    let mut buf = Vec::with_capacity(PREFIX + body_len + TAG_LEN);
+    buf.push(tag as u8);
+    buf.resize(PREFIX, 0);
+    buf
+}
+
 impl Outbound {
     /// `message` for one peer, encoded into its notification buffer.
     pub fn unicast(message: &Message) -> Result<Self, ProtocolError> {
-        let mut buf = Vec::with_capacity(PREFIX + message.encoded_len() + TAG_LEN);
-        buf.push(FrameTag::Sealed as u8);
-        buf.resize(PREFIX, 0);
+        let mut buf = frame_buffer(FrameTag::Sealed, message.encoded_len());
         message.encode_to(&mut buf)?;
         Ok(Self { protocol: DetrProtocol::for_kind(message.kind()), payload: Payload::Owned(buf) })
     }
@@ -66,9 +73,7 @@ impl Outbound {
         match self.payload {
             Payload::Owned(buf) => buf,
             Payload::Shared(bytes) => {
-                let mut buf = Vec::with_capacity(PREFIX + bytes.len() + TAG_LEN);
-                buf.push(FrameTag::Sealed as u8);
-                buf.resize(PREFIX, 0);
+                let mut buf = frame_buffer(FrameTag::Sealed, bytes.len());
                 buf.extend_from_slice(&bytes);
                 buf
             }

@@ -7,12 +7,9 @@
 use std::time::{Duration, Instant};
 
 use detr_bench_report::{live_bytes, skipped_by_filter, CountingAllocator};
+use detr_inproc::sessions::{identity, session_pair};
 use detrp2p::DetrProtocol;
-use ed25519_dalek::SigningKey;
-use etrid_aecomms::{
-    ed25519_peer_id, handshake::in_memory, Binding, LocalIdentity, RekeyPolicy, RemoteIdentity,
-    Session,
-};
+use etrid_aecomms::{LocalIdentity, RekeyPolicy, Session};
 use etrid_p2p_dpeers::{PeerMetadata, PeerRegistry, RegistryConfig};
 use etrid_p2p_fluent::{FlowConfig, FlowController, Priority, Servable};
 
@@ -26,28 +23,9 @@ const POLICY: RekeyPolicy = RekeyPolicy { max_messages: u64::MAX, max_age: Durat
 #[global_allocator]
 static ALLOCATOR: CountingAllocator = CountingAllocator;
 
-/// The identity of node `n`, with the libp2p PeerId of its Ed25519 key.
-fn identity(n: usize) -> LocalIdentity {
-    let mut seed = [7; 32];
-    seed[..8].copy_from_slice(&(n as u64).to_le_bytes());
-    LocalIdentity::from_seed(&seed, ed25519_peer_id(&SigningKey::from_bytes(&seed).verifying_key()))
-}
-
-/// A binding towards `remote` on `protocol`.
-fn binding(remote: &LocalIdentity, protocol: DetrProtocol) -> Binding {
-    let public = ed25519_dalek::VerifyingKey::from_bytes(&remote.public()).expect("a valid key");
-    Binding {
-        remote: RemoteIdentity::ed25519(public),
-        protocol: protocol.name(&GENESIS).as_bytes().to_vec(),
-        genesis: GENESIS,
-    }
-}
-
 /// Our session with `them` on `protocol`, after a full handshake and one frame each way.
 fn session(us: &LocalIdentity, them: &LocalIdentity, protocol: DetrProtocol) -> Session {
-    let (mut mine, mut theirs) =
-        in_memory((us, binding(them, protocol)), (them, binding(us, protocol)), POLICY)
-            .expect("a handshake");
+    let (mut mine, mut theirs) = session_pair(us, them, protocol, GENESIS, POLICY);
     let now = Instant::now();
     let mut frame = mine.seal_to_vec(&[1; 64], now).expect("seal");
     theirs.recv.open(&mut frame).expect("open");

@@ -3,9 +3,11 @@
 //! A [`Peer`] is a real network backend (litep2p or libp2p, see [`Backend`]) listening on a
 //! loopback port, with a block-announce protocol whose opens and closes a [`SyncStandIn`] turns
 //! into sync events (which is what makes the DETR P2P plugin open its streams, as in the node).
-//! On top: the plugin itself, raw notification protocols, or both.
+//! On top: the plugin itself, raw notification protocols, or both. [`sessions`] makes AEComms
+//! sessions without a network, for the benches of the layers alone.
 
 mod peer;
+pub mod sessions;
 mod sync;
 
 use detrp2p::DetrConfig;

@@ -16,6 +16,7 @@ use sc_network::{
 };
 use sc_network_common::sync::message::BlockAnnouncesHandshake;
 use sp_core::{traits::SpawnNamed, H256};
+use substrate_prometheus_endpoint::Registry;
 
 use crate::{Backend, Block, SyncStandIn};
 
@@ -44,6 +45,7 @@ pub struct PeerBuilder {
     raw: Vec<RawProtocol>,
     reserved_only: bool,
     slots: u32,
+    metrics: bool,
 }
 
 /// One running in-process network peer. Dropping it stops its network.
@@ -58,6 +60,8 @@ pub struct Peer {
     pub raw: Vec<Box<dyn NotificationService>>,
     /// Peers with an open block-announce stream.
     pub sync: SyncStandIn,
+    /// The Prometheus registry the network and the plugin report to, if metrics are on.
+    pub registry: Option<Registry>,
     tasks: Vec<tokio::task::JoinHandle<()>>,
 }
 
@@ -95,6 +99,7 @@ impl PeerBuilder {
             raw: Vec::new(),
             reserved_only: false,
             slots: DEFAULT_SLOTS,
+            metrics: false,
         }
     }
 
@@ -121,6 +126,13 @@ impl PeerBuilder {
     /// (by default [`DEFAULT_SLOTS`]): a hub of many peers needs as many.
     pub fn slots(mut self, n: u32) -> Self {
         self.slots = n;
+        self
+    }
+
+    /// Turns Prometheus metrics on, as in a node started with them (the default there): the
+    /// network, its notification protocols and the plugin report to one registry.
+    pub fn with_metrics(mut self) -> Self {
+        self.metrics = true;
         self
     }
 
@@ -151,7 +163,10 @@ impl PeerBuilder {
         };
         let mut net = NetworkConfiguration::new_local();
         net.node_key = NodeKeyConfig::Ed25519(Secret::Input(self.key.secret()));
-        let mut full = FullNetworkConfiguration::<Block, H256, N>::new(&net, None);
+        let registry = self.metrics.then(Registry::new);
+        // One set of notification metrics for every protocol, as the node's service makes it.
+        let metrics = NotificationMetrics::new(registry.as_ref());
+        let mut full = FullNetworkConfiguration::<Block, H256, N>::new(&net, registry.clone());
         let role = Role::Full;
         let announce = BlockAnnouncesHandshake::<Block>::build(
             Roles::from(&role),
@@ -166,7 +181,7 @@ impl PeerBuilder {
             MAX_BLOCK_ANNOUNCE_SIZE,
             Some(NotificationHandshake::from_bytes(announce.clone())),
             open.clone(),
-            NotificationMetrics::new(None),
+            metrics.clone(),
             full.peer_store_handle(),
         );
         let prototype = match self.detr {
@@ -176,8 +191,8 @@ impl PeerBuilder {
                     &mut full,
                     self.genesis,
                     &role,
-                    NotificationMetrics::new(None),
-                    None,
+                    metrics.clone(),
+                    registry.as_ref(),
                 )
                 .map_err(|e| format!("detr plugin: {e}"))?,
             ),
@@ -191,7 +206,7 @@ impl PeerBuilder {
                 protocol.max_size,
                 Some(NotificationHandshake::from_bytes(protocol.handshake.clone())),
                 open.clone(),
-                NotificationMetrics::new(None),
+                metrics.clone(),
                 full.peer_store_handle(),
             );
             full.add_notification_protocol(config);
@@ -207,10 +222,10 @@ impl PeerBuilder {
             protocol_id: ProtocolId::from("flarechain-inproc"),
             genesis_hash: self.genesis,
             fork_id: None,
-            metrics_registry: None,
+            metrics_registry: registry.clone(),
             block_announce_config,
             ipfs_config: None,
-            notification_metrics: NotificationMetrics::new(None),
+            notification_metrics: metrics,
         })
         .map_err(|e| format!("network: {e}"))?;
         let service = network.network_service();
@@ -232,6 +247,7 @@ impl PeerBuilder {
             detr,
             raw: services,
             sync,
+            registry,
             tasks,
         })
     }
