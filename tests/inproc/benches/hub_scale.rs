@@ -6,14 +6,19 @@
 //! own connection state in it (a counting global allocator); then `ROUNDS` broadcasts, each a
 //! 1 KiB message from the hub to every peer: process CPU per delivered message (sender, both
 //! AEAD ends and receivers alike; the process's idle rate, measured just before, taken out) and
-//! the p50/p99 time until the last peer has a round.
+//! the p50/p99 time until the last peer has a round. The same broadcasts then go over a raw
+//! notification protocol between the same peers (pipelined alike: a sender task per peer), the
+//! baseline of the same run. Every peer runs with Prometheus on, as a node does.
 //! Goal: CPU per message per peer flat from 8 to 64 peers (within 1.2x of N = 8).
 //! Run with `make bench` (or `cargo bench -p detr-inproc --bench hub_scale`).
 
 use std::time::{Duration, Instant};
 
 use detr_bench_report::{live_bytes, skipped_by_filter, CountingAllocator};
-use detr_inproc::{without_rate_limits, Backend, Peer, PeerBuilder};
+use detr_inproc::{
+    raw::{pump, raw_protocol, spawn_sender, RAW},
+    without_rate_limits, Backend, Peer, PeerBuilder,
+};
 use detrp2p::{DetrConfig, DetrProtocol};
 use etrid_protocol::{Message, MessageKind};
 use sp_core::H256;
@@ -64,12 +69,46 @@ struct Figures {
     cpu_per_message: Duration,
     p50: Duration,
     p99: Duration,
+    /// The same broadcasts on the raw protocol: CPU per message per peer, round p50.
+    raw_cpu_per_message: Duration,
+    raw_p50: Duration,
+}
+
+/// `ROUNDS` broadcasts, each `send` (one message to each of the `n` peers) timed until the
+/// last peer has it: the process CPU per delivered message beyond its `idle` rate, and the
+/// round times, sorted.
+async fn broadcasts(
+    what: &str,
+    n: usize,
+    idle: f64,
+    received: &mut mpsc::UnboundedReceiver<Instant>,
+    mut send: impl FnMut(),
+) -> (Duration, Vec<Duration>) {
+    let (mut rounds, cpu_before, started) = (Vec::with_capacity(ROUNDS), cpu(), Instant::now());
+    for _ in 0..ROUNDS {
+        let sent = Instant::now();
+        send();
+        let mut last = sent;
+        for _ in 0..n {
+            let at = tokio::time::timeout(DEADLINE, received.recv()).await.ok().flatten();
+            last = at.unwrap_or_else(|| panic!("{what}: a broadcast message was lost"));
+        }
+        rounds.push(last - sent);
+    }
+    let used = (cpu() - cpu_before).as_secs_f64() - idle * started.elapsed().as_secs_f64();
+    rounds.sort();
+    (Duration::from_secs_f64(used.max(0.0) / (ROUNDS * n) as f64), rounds)
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    sorted[((sorted.len() - 1) as f64 * p).round() as usize]
 }
 
 async fn run(backend: Backend, n: usize) -> Figures {
     let genesis = H256::repeat_byte(0x42);
-    let builder = || PeerBuilder::new(genesis).with_detr(config(n));
-    let hub = builder().slots(n as u32).start(backend).await.expect("the hub starts");
+    let builder =
+        || PeerBuilder::new(genesis).with_detr(config(n)).with_raw(raw_protocol()).with_metrics();
+    let mut hub = builder().slots(n as u32).start(backend).await.expect("the hub starts");
     // The peers open streams with the hub only (not with each other, whom discovery may find).
     let mut peers: Vec<Peer> = Vec::new();
     for _ in 0..n {
@@ -108,32 +147,47 @@ async fn run(backend: Backend, n: usize) -> Figures {
     let idle = (cpu() - idle_cpu).as_secs_f64() / idle_start.elapsed().as_secs_f64();
     let targets: Vec<_> = peers.iter().map(|p| p.peer_id).collect();
     let payload = bytes::Bytes::from(vec![0x5a; PAYLOAD]);
-    let (mut rounds, cpu_before, started) = (Vec::with_capacity(ROUNDS), cpu(), Instant::now());
-    for _ in 0..ROUNDS {
-        let sent = Instant::now();
+    let what = format!("{backend:?} {n}, plugin");
+    let (cpu_per_message, rounds) = broadcasts(&what, n, idle, &mut received, || {
         for peer in &targets {
             detr.send_message(peer, Message::Custom(payload.clone())).expect("queued");
         }
-        let mut last = sent;
-        for _ in 0..n {
-            let at = tokio::time::timeout(DEADLINE, received.recv()).await.ok().flatten();
-            last = at.unwrap_or_else(|| panic!("{backend:?} {n}: a broadcast message was lost"));
-        }
-        rounds.push(last - sent);
+    })
+    .await;
+
+    // The raw baseline, its streams opened now (the heap above is the plugin's sessions').
+    let (opened_tx, mut opened) = mpsc::unbounded_channel();
+    let (unused, _) = mpsc::unbounded_channel();
+    tokio::spawn(pump(hub.raw.remove(0), unused, opened_tx));
+    let (raw_received_tx, mut raw_received) = mpsc::unbounded_channel();
+    for peer in &mut peers {
+        let (unused, _) = mpsc::unbounded_channel();
+        tokio::spawn(pump(peer.raw.remove(0), raw_received_tx.clone(), unused));
+        let hub_on_raw = [hub_addr.clone().concat()].into();
+        peer.network.add_peers_to_reserved_set(RAW.into(), hub_on_raw).expect("RAW is known");
     }
-    // The broadcasts' own CPU: what the process used beyond its idle rate.
-    let used = (cpu() - cpu_before).as_secs_f64() - idle * started.elapsed().as_secs_f64();
-    let cpu_per_message = Duration::from_secs_f64(used.max(0.0) / (ROUNDS * n) as f64);
-    rounds.sort();
-    let at = |p: f64| rounds[((rounds.len() - 1) as f64 * p).round() as usize];
+    let mut queues = Vec::with_capacity(n);
+    while queues.len() < n {
+        let sink = tokio::time::timeout(DEADLINE, opened.recv()).await.ok().flatten();
+        queues.push(spawn_sender(sink.expect("every raw stream opens with the hub")));
+    }
+    let what = format!("{backend:?} {n}, raw");
+    let (raw_cpu_per_message, raw_rounds) = broadcasts(&what, n, idle, &mut raw_received, || {
+        for queue in &queues {
+            queue.send(payload.to_vec()).expect("raw sender running");
+        }
+    })
+    .await;
     Figures {
         peers: n,
         sessions_up,
         heap_per_session,
         idle,
         cpu_per_message,
-        p50: at(0.5),
-        p99: at(0.99),
+        p50: percentile(&rounds, 0.5),
+        p99: percentile(&rounds, 0.99),
+        raw_cpu_per_message,
+        raw_p50: percentile(&raw_rounds, 0.5),
     }
 }
 
@@ -153,7 +207,7 @@ fn main() {
         "\n== one hub, N peers: sessions, heap and {PAYLOAD}-byte broadcasts ({ROUNDS} rounds) =="
     );
     println!(
-        "{:<8} {:>3} {:>11} {:>13} {:>9} {:>13} {:>9} {:>10} {:>7}",
+        "{:<8} {:>3} {:>11} {:>13} {:>9} {:>13} {:>9} {:>10} {:>7} {:>12} {:>9} {:>10}",
         "backend",
         "N",
         "sessions up",
@@ -162,7 +216,10 @@ fn main() {
         "CPU/msg/peer",
         "p50",
         "p99",
-        "vs N=8"
+        "vs N=8",
+        "raw CPU/msg",
+        "raw p50",
+        "CPU vs raw"
     );
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get()) as f64;
     for (backend, f) in &table {
@@ -173,17 +230,23 @@ fn main() {
             .expect("the smallest run");
         let ratio = f.cpu_per_message.as_secs_f64() / base.as_secs_f64().max(1e-9);
         // With the cores already busy while idle, what the broadcasts add cannot be told apart.
-        let (cpu, vs) = if f.idle > SATURATED * cores {
-            ("saturated".to_string(), "-".to_string())
+        let micros = |d: Duration| format!("{:.1}µs", d.as_secs_f64() * 1e6);
+        let (cpu, vs, raw, vs_raw) = if f.idle > SATURATED * cores {
+            let none = || "-".to_string();
+            ("saturated".to_string(), none(), none(), none())
         } else {
             let mark = if ratio > FLAT { " ABOVE GOAL" } else { "" };
+            let vs_raw =
+                f.cpu_per_message.as_secs_f64() / f.raw_cpu_per_message.as_secs_f64().max(1e-9);
             (
-                format!("{:.1}µs", f.cpu_per_message.as_secs_f64() * 1e6),
+                micros(f.cpu_per_message),
                 format!("{ratio:.2}x{mark}"),
+                micros(f.raw_cpu_per_message),
+                format!("{vs_raw:.2}x"),
             )
         };
         println!(
-            "{:<8} {:>3} {:>9.0}ms {:>10.1}KiB {:>8.0}% {:>13} {:>7.2}ms {:>8.2}ms {:>7}",
+            "{:<8} {:>3} {:>9.0}ms {:>10.1}KiB {:>8.0}% {:>13} {:>7.2}ms {:>8.2}ms {:>7} {:>12} {:>7.2}ms {:>10}",
             backend.as_str(),
             f.peers,
             f.sessions_up.as_secs_f64() * 1e3,
@@ -193,7 +256,13 @@ fn main() {
             f.p50.as_secs_f64() * 1e3,
             f.p99.as_secs_f64() * 1e3,
             vs,
+            raw,
+            f.raw_p50.as_secs_f64() * 1e3,
+            vs_raw,
         );
     }
     println!("(goal: CPU per message per peer within {FLAT}x of N = {} as N grows)", SIZES[0]);
+    println!(
+        "(CPU vs raw: the plugin's CPU per message per peer over the raw protocol's, same run)"
+    );
 }

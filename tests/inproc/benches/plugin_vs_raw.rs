@@ -23,16 +23,14 @@ use std::time::{Duration, Instant};
 use criterion::{black_box, BenchmarkId, Criterion, Throughput};
 use detr_bench_report::{mean_ns, Row};
 use detr_inproc::{
+    raw::{pump, raw_protocol, spawn_sender, RAW},
     sessions::{identity, session_pair},
-    without_rate_limits, Backend, Peer, PeerBuilder, RawProtocol,
+    without_rate_limits, Backend, Peer, PeerBuilder,
 };
 use detrp2p::{DetrConfig, DetrP2pHandle, DetrProtocol};
 use etrid_aecomms::{RekeyPolicy, Session, HEADER_LEN};
 use etrid_protocol::{Message, MessageKind};
-use sc_network::{
-    service::traits::{NotificationEvent, ValidationResult},
-    MessageSink, NotificationService, PeerId, Roles,
-};
+use sc_network::PeerId;
 use sp_core::H256;
 use substrate_prometheus_endpoint::prometheus::proto::Metric;
 use tokio::sync::mpsc;
@@ -43,8 +41,6 @@ const BATCH: usize = 100;
 const LATENCY_SAMPLES: usize = 400;
 /// Sizes measured, with the plugin/raw throughput each should reach.
 const SIZES: [(usize, &str, f64); 2] = [(1024, "1KiB", 1.0), (64 * 1024, "64KiB", 0.75)];
-/// The raw protocol.
-const RAW: &str = "/flarechain-bench/raw/1";
 /// Longest wait for one message or one batch: a lost message fails the benchmark.
 const DEADLINE: Duration = Duration::from_secs(30);
 /// The plugin's cost above raw, per message, at most this many seal + open of the payload.
@@ -56,51 +52,13 @@ const FLOOR_SIZE: &str = "64KiB";
 struct Pair {
     detr: DetrP2pHandle,
     to: PeerId,
-    /// The raw path's queue, drained into the raw sink by [`raw_sender`].
+    /// The raw path's queue, drained into the raw sink by its sender task.
     raw_queue: mpsc::UnboundedSender<Vec<u8>>,
     /// Receipt times at the receiver, plugin path.
     detr_rx: mpsc::UnboundedReceiver<Instant>,
     /// Receipt times at the receiver, raw path.
     raw_rx: mpsc::UnboundedReceiver<Instant>,
     _peers: (Peer, Peer),
-}
-
-fn raw_protocol() -> RawProtocol {
-    // libp2p opens streams of non-sync protocols only with peers whose role it knows: a
-    // handshake that decodes as `Roles` says it.
-    RawProtocol { name: RAW.into(), handshake: vec![Roles::FULL.bits()], max_size: 1024 * 1024 }
-}
-
-/// Accepts every stream of `service`; reports receipt times and, once, the sink to the first
-/// peer whose stream opens.
-async fn pump(
-    mut service: Box<dyn NotificationService>,
-    received: mpsc::UnboundedSender<Instant>,
-    opened: mpsc::UnboundedSender<Box<dyn MessageSink>>,
-) {
-    while let Some(event) = service.next_event().await {
-        match event {
-            NotificationEvent::ValidateInboundSubstream { result_tx, .. } => {
-                let _ = result_tx.send(ValidationResult::Accept);
-            }
-            NotificationEvent::NotificationStreamOpened { peer, .. } => {
-                if let Some(sink) = service.message_sink(&peer) {
-                    let _ = opened.send(sink);
-                }
-            }
-            NotificationEvent::NotificationReceived { .. } => {
-                let _ = received.send(Instant::now());
-            }
-            NotificationEvent::NotificationStreamClosed { .. } => {}
-        }
-    }
-}
-
-/// The raw path's sender task: the counterpart of the plugin's per-peer sender.
-async fn raw_sender(sink: Box<dyn MessageSink>, mut queue: mpsc::UnboundedReceiver<Vec<u8>>) {
-    while let Some(notification) = queue.recv().await {
-        sink.send_async_notification(notification).await.expect("raw stream open");
-    }
 }
 
 async fn until(what: &str, mut ready: impl FnMut() -> bool) {
@@ -158,8 +116,7 @@ impl Pair {
                 }
             }
         });
-        let (raw_queue, queued) = mpsc::unbounded_channel();
-        tokio::spawn(raw_sender(raw_sink, queued));
+        let raw_queue = spawn_sender(raw_sink);
         Pair { detr: a_detr, to: b_id, raw_queue, detr_rx, raw_rx, _peers: (a, b) }
     }
 

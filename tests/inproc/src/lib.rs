@@ -3,10 +3,12 @@
 //! A [`Peer`] is a real network backend (litep2p or libp2p, see [`Backend`]) listening on a
 //! loopback port, with a block-announce protocol whose opens and closes a [`SyncStandIn`] turns
 //! into sync events (which is what makes the DETR P2P plugin open its streams, as in the node).
-//! On top: the plugin itself, raw notification protocols, or both. [`sessions`] makes AEComms
-//! sessions without a network, for the benches of the layers alone.
+//! On top: the plugin itself, raw notification protocols, or both. [`raw`] drives a raw
+//! protocol as the benches' baseline; [`sessions`] makes AEComms sessions without a network,
+//! for the benches of the layers alone.
 
 mod peer;
+pub mod raw;
 pub mod sessions;
 mod sync;
 
