@@ -58,7 +58,8 @@ struct Pair {
     detr_rx: mpsc::UnboundedReceiver<Instant>,
     /// Receipt times at the receiver, raw path.
     raw_rx: mpsc::UnboundedReceiver<Instant>,
-    _peers: (Peer, Peer),
+    /// The sender and the receiver; dropping them stops their networks.
+    peers: (Peer, Peer),
 }
 
 async fn until(what: &str, mut ready: impl FnMut() -> bool) {
@@ -117,12 +118,12 @@ impl Pair {
             }
         });
         let raw_queue = spawn_sender(raw_sink);
-        Pair { detr: a_detr, to: b_id, raw_queue, detr_rx, raw_rx, _peers: (a, b) }
+        Pair { detr: a_detr, to: b_id, raw_queue, detr_rx, raw_rx, peers: (a, b) }
     }
 
     /// The plugin's messages the receiver's Prometheus registry counted.
     fn counted_by_prometheus(&self) -> f64 {
-        let registry = self._peers.1.registry.as_ref().expect("metrics are on");
+        let registry = self.peers.1.registry.as_ref().expect("metrics are on");
         let families = registry.gather();
         let events = families.iter().find(|f| f.get_name() == "substrate_detr_events_total");
         events.map_or(0.0, |family| {
