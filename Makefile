@@ -66,16 +66,14 @@ test-unit:
 # API), then a short run of each fuzz target.
 test-go:
 	cd go-core && go vet ./... && go test -race -count=1 ./...
-	cd go-core && for t in $(GO_FUZZ_TARGETS); do \
-	  go test -run '^$$' -fuzz "^$${t#*:}$$" -fuzztime $(GO_FUZZ_SECONDS)s ./$${t%%:*} | tail -1; done
+	bash scripts/fuzz-go.sh $(GO_FUZZ_SECONDS) $(GO_FUZZ_TARGETS)
 
 # Go fuzz targets (every one) for FUZZ_SECONDS each; seeds and found inputs under each package's
 # testdata/fuzz/<target>, kept in the repository. `make fuzz` runs this and the cargo-fuzz part.
 FUZZ_SECONDS ?= 60
 GO_FUZZ_TARGETS := crypto:FuzzOpen transport:FuzzPacket discovery:FuzzDecodeRecord discovery:FuzzMessages
 fuzz-go:
-	cd go-core && for t in $(GO_FUZZ_TARGETS); do \
-	  go test -run '^$$' -fuzz "^$${t#*:}$$" -fuzztime $(FUZZ_SECONDS)s ./$${t%%:*} | tail -1; done
+	bash scripts/fuzz-go.sh $(FUZZ_SECONDS) $(GO_FUZZ_TARGETS)
 
 # Every cargo-fuzz target for FUZZ_RUNS executions each (`FUZZ_RUNS=` for FUZZ_SECONDS each),
 # without ASan (see scripts/fuzz-rust.sh).
