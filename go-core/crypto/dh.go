@@ -26,9 +26,14 @@ type dhKey struct {
 	key    *ecdh.PrivateKey
 }
 
-// newDH25519 starts a handshake's DH function knowing the static key.
+// newDH25519 starts a handshake's DH function knowing the static key (unless it was closed:
+// then the secret Noise holds is zeroized and key builds its ecdh key as noise.DH25519 would).
 func newDH25519(static *StaticKey) *dh25519 {
-	return &dh25519{keys: []dhKey{{secret: static.private[:], key: static.ecdh}}}
+	d := &dh25519{}
+	if static.ecdh != nil {
+		d.keys = append(d.keys, dhKey{secret: static.private[:], key: static.ecdh})
+	}
+	return d
 }
 
 // GenerateKeypair reads a 32-byte secret from rng (as noise.DH25519 does, so fixed vectors

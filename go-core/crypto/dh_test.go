@@ -52,6 +52,22 @@ func TestDH25519AgreesWithNoise(t *testing.T) {
 	}
 }
 
+// A closed static key (its secret zeroized, its ecdh key dropped) gives what noise.DH25519
+// gives for the zeroized secret, not a nil dereference.
+func TestDH25519AfterTheStaticKeyClosed(t *testing.T) {
+	id, _ := GenerateIdentity(rand.Reader)
+	static, err := NewStaticKey(id, rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	remote, _ := noise.DH25519.GenerateKeypair(rand.Reader)
+	static.Close()
+	got := mustDH(t, newDH25519(static), static.private[:], remote.Public)
+	if !bytes.Equal(got, mustDH(t, noise.DH25519, static.private[:], remote.Public)) {
+		t.Fatal("a closed static key's DH differs from noise.DH25519's")
+	}
+}
+
 func mustDH(t *testing.T, dh noise.DHFunc, secret, public []byte) []byte {
 	t.Helper()
 	out, err := dh.DH(secret, public)
