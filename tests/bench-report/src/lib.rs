@@ -30,6 +30,11 @@ pub fn skipped_by_filter(name: &str) -> bool {
     filter.is_some_and(|f| !name.contains(&f))
 }
 
+/// The `p` quantile (0–1) of `sorted`: the value at rank `round((len − 1) × p)`.
+pub fn percentile<T: Copy>(sorted: &[T], p: f64) -> T {
+    sorted[((sorted.len() - 1) as f64 * p).round() as usize]
+}
+
 fn criterion_dir() -> PathBuf {
     let target = std::env::var("CARGO_TARGET_DIR")
         .map(PathBuf::from)

@@ -14,7 +14,7 @@
 
 use std::time::{Duration, Instant};
 
-use detr_bench_report::{live_bytes, skipped_by_filter, CountingAllocator};
+use detr_bench_report::{live_bytes, percentile, skipped_by_filter, CountingAllocator};
 use detr_inproc::{
     raw::{pump, raw_protocol, spawn_sender, RAW},
     without_rate_limits, Backend, Peer, PeerBuilder,
@@ -98,10 +98,6 @@ async fn broadcasts(
     let used = (cpu() - cpu_before).as_secs_f64() - idle * started.elapsed().as_secs_f64();
     rounds.sort();
     (Duration::from_secs_f64(used.max(0.0) / (ROUNDS * n) as f64), rounds)
-}
-
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    sorted[((sorted.len() - 1) as f64 * p).round() as usize]
 }
 
 async fn run(backend: Backend, n: usize) -> Figures {

@@ -21,7 +21,7 @@
 use std::time::{Duration, Instant};
 
 use criterion::{black_box, BenchmarkId, Criterion, Throughput};
-use detr_bench_report::{mean_ns, Row};
+use detr_bench_report::{mean_ns, percentile, Row};
 use detr_inproc::{
     raw::{pump, raw_protocol, spawn_sender, RAW},
     sessions::{identity, session_pair},
@@ -234,10 +234,6 @@ fn print_floor() {
             );
         }
     }
-}
-
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    sorted[((sorted.len() - 1) as f64 * p).round() as usize]
 }
 
 fn micros(d: Duration) -> f64 {
