@@ -114,7 +114,7 @@ impl Handshake {
         ephemeral: Option<&[u8; 32]>,
     ) -> (Self, Option<Vec<u8>>) {
         let prologue = binding.prologue(local);
-        let mut builder = snow::Builder::with_resolver(params(), crate::resolver::resolver())
+        let mut builder = snow::Builder::with_resolver(params(), crate::resolver::resolver(local))
             .local_private_key(local.static_secret())
             .prologue(&prologue);
         if let Some(ephemeral) = ephemeral {

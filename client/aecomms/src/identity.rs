@@ -29,6 +29,8 @@ pub struct LocalIdentity {
     signing: SigningKey,
     peer_id: Vec<u8>,
     static_secret: Zeroizing<[u8; 32]>,
+    /// The public key of `static_secret`, computed once: every handshake loads the static key.
+    static_public: [u8; 32],
     certificate: [u8; CERTIFICATE_LEN],
 }
 
@@ -52,7 +54,7 @@ impl LocalIdentity {
         certificate[..32].copy_from_slice(signing.verifying_key().as_bytes());
         let signature = signing.sign(&[CERTIFICATE_DOMAIN, &static_public].concat());
         certificate[32..].copy_from_slice(&signature.to_bytes());
-        Self { signing, peer_id, static_secret, certificate }
+        Self { signing, peer_id, static_secret, static_public, certificate }
     }
 
     /// The public identity key.
@@ -67,7 +69,7 @@ impl LocalIdentity {
 
     /// The Noise static public key.
     pub fn static_public(&self) -> [u8; 32] {
-        PublicKey::from(&StaticSecret::from(*self.static_secret)).to_bytes()
+        self.static_public
     }
 
     /// The handshake payload: identity key ‖ signature over the static key.
