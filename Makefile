@@ -98,21 +98,25 @@ bench: build
 	cargo bench --locked --workspace --benches
 	cd go-core && go test -run '^$$' -bench . -benchtime 1x -timeout 30m ./discovery && go test -run '^$$' -bench . ./crypto
 	cd go-core/bench/secretconn && go test -run '^$$' -bench Ratios -benchtime 1x .
+	cd client/aecomms/secretconn && cargo run --release --locked -q
 
 # Formatting and clippy on the crates without polkadot-sdk (part of `make test`).
 lint-fast:
 	cargo fmt --all -- --check
+	cargo fmt --manifest-path client/aecomms/secretconn/Cargo.toml -- --check
 	@test -z "$$(gofmt -l go-core)" || { gofmt -l go-core; echo "gofmt: files above need formatting"; exit 1; }
 	cargo clippy --locked --all-targets $(addprefix -p ,$(PURE_CRATES)) -- -D warnings
 
-# Everything `lint-fast` does, and clippy on the whole workspace. Clippy checks polkadot-sdk's
-# tree in its own (check) mode, which the release build cannot reuse: ~12 min the first time, so
-# developers run it before committing rather than every cold CI run paying it.
+# Everything `lint-fast` does, and clippy on the whole workspace and on the SecretConnection
+# comparison. Clippy checks polkadot-sdk's tree in its own (check) mode, which the release build
+# cannot reuse: ~12 min the first time, so developers run it before committing rather than every
+# cold CI run paying it.
 # The runtime's wasm blob is not needed to lint its native code (and its build script would
 # look for a rustup wasm target under clippy): SKIP_WASM_BUILD.
 lint: lint-fast
 	cd go-core && go vet ./...
 	SKIP_WASM_BUILD=1 cargo clippy $(CARGO_ALL) --all-targets -- -D warnings
+	cargo clippy --manifest-path client/aecomms/secretconn/Cargo.toml --locked --all-targets -- -D warnings
 
 fmt:
 	cargo fmt --all
