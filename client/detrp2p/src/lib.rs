@@ -35,6 +35,7 @@ pub mod protocols;
 mod batch;
 mod link;
 mod outbound;
+mod routes;
 mod settings;
 mod views;
 mod worker;

@@ -4,10 +4,9 @@
 //! the stream tasks open frames in parallel.
 
 use std::{
-    collections::HashMap,
     pin::Pin,
     sync::{
-        atomic::{AtomicU64, AtomicUsize, Ordering},
+        atomic::{AtomicU64, Ordering},
         Arc,
     },
 };
@@ -20,53 +19,18 @@ use sc_network::{
     PeerId,
 };
 use sc_network_sync::SyncEvent;
-use tokio::sync::mpsc;
 
 use crate::{
     metrics::{Loss, Stats},
     peers::{PeersTx, StreamOpened},
     protocols::{DetrProtocol, StreamHandshake},
+    routes::{Delivery, Routes},
     views::Views,
     LOG_TARGET,
 };
 
-/// Identifies one opening of one stream: a stream that closes and opens again gets a new id,
-/// so that late news of the old one is recognised.
-pub(crate) type StreamId = u64;
-
-/// Frames waiting for one stream's task: at most this many...
-const ROUTE_FRAMES: usize = 256;
-/// ...and this many bytes (at least the largest frame). Beyond, frames are dropped and counted:
-/// the node is slower than the peer's budget allows, which is not the peer's fault.
-const ROUTE_BYTES: usize = 16 << 20;
 /// Over-budget frames from a peer before it is reported as flooding.
 pub(crate) const FLOOD_AFTER: u32 = 100;
-
-/// A frame on its way to its stream's task; its bytes count against the route until taken.
-pub(crate) struct Frame {
-    data: Vec<u8>,
-    counted: usize,
-    queued: Arc<AtomicUsize>,
-}
-
-impl Frame {
-    /// The frame's bytes (no copy).
-    pub fn into_vec(mut self) -> Vec<u8> {
-        std::mem::take(&mut self.data)
-    }
-}
-
-impl Drop for Frame {
-    fn drop(&mut self) {
-        self.queued.fetch_sub(self.counted, Ordering::Relaxed);
-    }
-}
-
-struct Route {
-    id: StreamId,
-    tx: mpsc::Sender<Frame>,
-    queued: Arc<AtomicUsize>,
-}
 
 /// The task of one protocol.
 pub(crate) struct Worker {
@@ -96,7 +60,7 @@ impl Worker {
         if self.refused {
             log::warn!(target: LOG_TARGET, "refusing every {} stream (detrp2p.refuse_protocols)", self.protocol.as_str());
         }
-        let mut routes = HashMap::new();
+        let mut routes = Routes::default();
         loop {
             futures::select! {
                 event = self.service.next_event().fuse() => match event {
@@ -148,7 +112,7 @@ impl Worker {
         }
     }
 
-    fn on_event(&mut self, routes: &mut HashMap<PeerId, Route>, event: NotificationEvent) {
+    fn on_event(&mut self, routes: &mut Routes, event: NotificationEvent) {
         match event {
             NotificationEvent::ValidateInboundSubstream { peer, handshake, result_tx } => {
                 let ok = self.validate(&peer, &handshake).is_some();
@@ -164,9 +128,7 @@ impl Worker {
                 match (self.validate(&peer, &handshake), sink) {
                     (Some(hs), Some(sink)) => {
                         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
-                        let (tx, rx) = mpsc::channel(ROUTE_FRAMES);
-                        let queued = Arc::new(AtomicUsize::new(0));
-                        routes.insert(peer, Route { id, tx, queued });
+                        let rx = routes.open(peer, id);
                         self.peers.stream_opened(StreamOpened {
                             peer,
                             protocol: self.protocol,
@@ -182,8 +144,8 @@ impl Worker {
             }
             NotificationEvent::NotificationStreamClosed { peer } => {
                 log::debug!(target: LOG_TARGET, "{} stream closed with {peer}", self.protocol.as_str());
-                if let Some(route) = routes.remove(&peer) {
-                    self.peers.stream_closed(peer, self.protocol, route.id);
+                if let Some(id) = routes.close(&peer) {
+                    self.peers.stream_closed(peer, self.protocol, id);
                 }
             }
             NotificationEvent::NotificationReceived { peer, notification } => {
@@ -192,32 +154,23 @@ impl Worker {
         }
     }
 
-    fn route(&self, routes: &mut HashMap<PeerId, Route>, peer: PeerId, notification: Vec<u8>) {
-        let Some(route) = routes.get(&peer) else {
+    fn route(&self, routes: &Routes, peer: PeerId, notification: Vec<u8>) {
+        let len = notification.len();
+        if !routes.has(&peer) {
             log::debug!(target: LOG_TARGET, "{} frame from {peer} without a stream", self.protocol.as_str());
             return;
-        };
-        let len = notification.len();
+        }
         if let Some(change) = over_budget(self.inbound.check(&peer, len)) {
             self.stats.dropped(self.protocol, Loss::InboundBudget);
             self.peers.report(peer, change);
             return;
         }
-        if route.queued.load(Ordering::Relaxed) + len > ROUTE_BYTES {
-            self.stats.dropped(self.protocol, Loss::RouteFull);
-            return;
-        }
-        route.queued.fetch_add(len, Ordering::Relaxed);
-        let frame = Frame { data: notification, counted: len, queued: route.queued.clone() };
-        match route.tx.try_send(frame) {
-            Ok(()) => {}
-            Err(mpsc::error::TrySendError::Full(_)) => {
-                self.stats.dropped(self.protocol, Loss::RouteFull);
-            }
-            Err(mpsc::error::TrySendError::Closed(_)) => {
-                // The stream's task ended (a failed handshake or a fatal frame).
-                routes.remove(&peer);
-            }
+        match routes.deliver(&peer, notification) {
+            Delivery::Queued | Delivery::NoStream => {}
+            Delivery::Full => self.stats.dropped(self.protocol, Loss::RouteFull),
+            // The stream's task ended (a failed handshake or a fatal frame, reported): its
+            // frames have nowhere to go until sc-network closes the stream.
+            Delivery::Ended => {}
         }
     }
 }

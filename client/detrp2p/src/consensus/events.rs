@@ -17,7 +17,7 @@ use sc_network::{
 };
 use tokio::sync::Notify;
 
-use crate::{metrics::Loss, worker::StreamId};
+use crate::{metrics::Loss, routes::StreamId};
 
 /// Most messages waiting for GRANDPA.
 const MAX_MESSAGES: usize = 10_000;

@@ -24,7 +24,7 @@ use crate::{
     metrics::{Event, Loss, Stats},
     outbound::{Outbound, Outbox},
     protocols::{DetrProtocol, SEAL_AT},
-    worker::StreamId,
+    routes::StreamId,
     LOG_TARGET,
 };
 pub(crate) use status::LinkStatus;

@@ -25,7 +25,8 @@ use crate::{
     metrics::{Event, Loss, Stats},
     peers::PeersTx,
     protocols::{DetrProtocol, FrameTag, SEAL_AT},
-    worker::{over_budget, Frame, StreamId},
+    routes::{Frame, StreamId},
+    worker::over_budget,
     LOG_TARGET,
 };
 

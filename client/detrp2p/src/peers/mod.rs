@@ -36,9 +36,9 @@ use crate::{
     metrics::Stats,
     outbound::{Outbound, Outbox},
     protocols::DetrProtocol,
+    routes::{Frame, StreamId},
     settings::Settings,
     views::Views,
-    worker::{Frame, StreamId},
     LOG_TARGET,
 };
 
