@@ -9,11 +9,8 @@
 
 use std::time::Duration;
 
-use detr_bench_report::skipped_by_filter;
-use flarechain_tests::{
-    imports::{delays, percentile},
-    LocalNetwork,
-};
+use detr_bench_report::{percentile, skipped_by_filter};
+use flarechain_tests::{imports::delays, LocalNetwork};
 use jsonrpsee::rpc_params;
 
 /// Blocks measured per way, at least.

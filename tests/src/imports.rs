@@ -65,12 +65,6 @@ pub fn delays(logs: &[String], numbers: std::ops::Range<u64>) -> Vec<i64> {
     out
 }
 
-/// The `p` quantile (0–1, nearest rank) of `sorted`.
-pub fn percentile(sorted: &[i64], p: f64) -> i64 {
-    let rank = ((sorted.len() as f64 * p).ceil() as usize).clamp(1, sorted.len());
-    sorted[rank - 1]
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -96,8 +90,5 @@ mod tests {
             vec![40],
             "the second node authored #1; #2 is not everywhere"
         );
-        let sorted = [5, 7, 9, 40];
-        assert_eq!(percentile(&sorted, 0.5), 7);
-        assert_eq!(percentile(&sorted, 0.99), 40);
     }
 }

@@ -30,57 +30,9 @@ fn binding_to(them: u8, protocol: &[u8]) -> Binding {
     }
 }
 
-/// One party: an identity and its binding towards the other.
-struct Party<'a> {
-    me: &'a LocalIdentity,
-    binding: Binding,
-}
-
-/// Runs a handshake between `x` and `y`, whoever initiates; returns their sessions or the
-/// first error and the party (0 = x, 1 = y) that found it.
-fn handshake(
-    x: Party,
-    y: Party,
-    policy: RekeyPolicy,
-) -> Result<(Session, Session), (usize, AeError)> {
-    let (hx, mx) = Handshake::start(x.me, x.binding, policy);
-    let (hy, my) = Handshake::start(y.me, y.binding, policy);
-    let (mut hs, ids, first) = match (mx, my) {
-        (Some(m1), None) => ([Some(hx), Some(hy)], [x.me, y.me], (0, m1)),
-        (None, Some(m1)) => ([Some(hx), Some(hy)], [x.me, y.me], (1, m1)),
-        _ => panic!("exactly one side initiates"),
-    };
-    let mut sessions: [Option<Session>; 2] = [None, None];
-    let (mut from, mut message) = first;
-    for _ in 0..3 {
-        let to = 1 - from;
-        let Some(h) = hs[to].take() else { break };
-        match h.read(&message, ids[to]).map_err(|e| (to, e))? {
-            Next::Wait { handshake, reply } => {
-                hs[to] = Some(handshake);
-                (from, message) = (to, reply);
-            }
-            Next::Done { session, reply } => {
-                sessions[to] = Some(session);
-                match reply {
-                    Some(reply) => (from, message) = (to, reply),
-                    None => break,
-                }
-            }
-        }
-    }
-    let [Some(sx), Some(sy)] = sessions else { panic!("both sides finish") };
-    Ok((sx, sy))
-}
-
 fn pair_with(policy: RekeyPolicy) -> (Session, Session) {
     let (a, b) = (identity(1), identity(2));
-    handshake(
-        Party { me: &a, binding: binding_to(2, PROTOCOL) },
-        Party { me: &b, binding: binding_to(1, PROTOCOL) },
-        policy,
-    )
-    .unwrap()
+    in_memory((&a, binding_to(2, PROTOCOL)), (&b, binding_to(1, PROTOCOL)), policy).unwrap()
 }
 
 fn pair() -> (Session, Session) {
@@ -141,13 +93,14 @@ fn a_man_in_the_middle_with_its_own_key_fails() {
     // Mallory claims B's PeerId towards A but holds only her own identity key (seed 3).
     let a = identity(1);
     let mallory_as_b = LocalIdentity::from_seed(&[3; 32], peer_id(2));
-    let err = handshake(
-        Party { me: &a, binding: binding_to(2, PROTOCOL) },
-        Party { me: &mallory_as_b, binding: binding_to(1, PROTOCOL) },
+    let err = in_memory(
+        (&a, binding_to(2, PROTOCOL)),
+        (&mallory_as_b, binding_to(1, PROTOCOL)),
         RekeyPolicy::default(),
     )
     .err();
-    assert_eq!(err, Some((0, AeError::WrongIdentity)), "A finds Mallory's certificate");
+    // Only A can find it, whoever initiates: Mallory's certificate is not signed by B's key.
+    assert_eq!(err, Some(AeError::WrongIdentity), "A finds Mallory's certificate");
 }
 
 #[test]
@@ -156,13 +109,8 @@ fn a_handshake_for_another_binding_fails() {
     for (protocol_b, genesis_b) in [(&b"/0707/detr/tx/1"[..], GENESIS), (PROTOCOL, [8; 32])] {
         let mut theirs = binding_to(1, protocol_b);
         theirs.genesis = genesis_b;
-        let err = handshake(
-            Party { me: &a, binding: binding_to(2, PROTOCOL) },
-            Party { me: &b, binding: theirs },
-            RekeyPolicy::default(),
-        )
-        .err()
-        .map(|(_, e)| e);
+        let err =
+            in_memory((&a, binding_to(2, PROTOCOL)), (&b, theirs), RekeyPolicy::default()).err();
         assert_eq!(err, Some(AeError::HandshakeFailed));
     }
 }
