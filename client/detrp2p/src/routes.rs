@@ -43,7 +43,8 @@ impl Drop for Frame {
     }
 }
 
-struct Route {
+/// The route of one open stream.
+pub(crate) struct Route {
     id: StreamId,
     tx: mpsc::Sender<Frame>,
     queued: Arc<AtomicUsize>,
@@ -54,8 +55,6 @@ struct Route {
 pub(crate) enum Delivery {
     /// Queued for the stream's task.
     Queued,
-    /// The peer has no open stream of this protocol.
-    NoStream,
     /// The route holds its bound of frames or bytes: dropped.
     Full,
     /// The stream's task ended (a failed handshake or a fatal frame) and sc-network has not
@@ -81,21 +80,22 @@ impl Routes {
         self.0.remove(peer).map(|route| route.id)
     }
 
-    /// Whether `peer` has an open stream.
-    pub fn has(&self, peer: &PeerId) -> bool {
-        self.0.contains_key(peer)
+    /// The route of `peer`'s open stream, if it has one.
+    pub fn get(&self, peer: &PeerId) -> Option<&Route> {
+        self.0.get(peer)
     }
+}
 
-    /// Hands `data` to the task of `peer`'s stream.
-    pub fn deliver(&self, peer: &PeerId, data: Vec<u8>) -> Delivery {
-        let Some(route) = self.0.get(peer) else { return Delivery::NoStream };
+impl Route {
+    /// Hands `data` to the stream's task.
+    pub fn deliver(&self, data: Vec<u8>) -> Delivery {
         let len = data.len();
-        if route.queued.load(Ordering::Relaxed) + len > ROUTE_BYTES {
+        if self.queued.load(Ordering::Relaxed) + len > ROUTE_BYTES {
             return Delivery::Full;
         }
-        route.queued.fetch_add(len, Ordering::Relaxed);
-        let frame = Frame { data, counted: len, queued: route.queued.clone() };
-        match route.tx.try_send(frame) {
+        self.queued.fetch_add(len, Ordering::Relaxed);
+        let frame = Frame { data, counted: len, queued: self.queued.clone() };
+        match self.tx.try_send(frame) {
             Ok(()) => Delivery::Queued,
             Err(mpsc::error::TrySendError::Full(_)) => Delivery::Full,
             Err(mpsc::error::TrySendError::Closed(_)) => Delivery::Ended,
@@ -107,15 +107,20 @@ impl Routes {
 mod tests {
     use super::*;
 
+    /// What became of `len` bytes for `peer`; `None`: it has no open stream.
+    fn deliver(routes: &Routes, peer: &PeerId, len: usize) -> Option<Delivery> {
+        routes.get(peer).map(|route| route.deliver(vec![0; len]))
+    }
+
     #[test]
     fn a_stream_whose_task_ended_still_reports_its_close() {
         let (mut routes, peer) = (Routes::default(), PeerId::random());
         let rx = routes.open(peer, 7);
         drop(rx);
-        assert_eq!(routes.deliver(&peer, vec![1; 10]), Delivery::Ended);
-        assert_eq!(routes.deliver(&peer, vec![1; 10]), Delivery::Ended);
+        assert_eq!(deliver(&routes, &peer, 10), Some(Delivery::Ended));
+        assert_eq!(deliver(&routes, &peer, 10), Some(Delivery::Ended));
         assert_eq!(routes.close(&peer), Some(7), "the peers task must hear of the close");
-        assert_eq!(routes.deliver(&peer, vec![1; 10]), Delivery::NoStream);
+        assert_eq!(deliver(&routes, &peer, 10), None);
     }
 
     #[test]
@@ -123,14 +128,14 @@ mod tests {
         let (mut routes, peer) = (Routes::default(), PeerId::random());
         let mut rx = routes.open(peer, 1);
         for _ in 0..ROUTE_FRAMES {
-            assert_eq!(routes.deliver(&peer, vec![0; 1]), Delivery::Queued);
+            assert_eq!(deliver(&routes, &peer, 1), Some(Delivery::Queued));
         }
-        assert_eq!(routes.deliver(&peer, vec![0; 1]), Delivery::Full);
+        assert_eq!(deliver(&routes, &peer, 1), Some(Delivery::Full));
         while rx.try_recv().is_ok() {}
-        assert_eq!(routes.deliver(&peer, vec![0; ROUTE_BYTES]), Delivery::Queued);
-        assert_eq!(routes.deliver(&peer, vec![0; 1]), Delivery::Full, "the byte bound");
+        assert_eq!(deliver(&routes, &peer, ROUTE_BYTES), Some(Delivery::Queued));
+        assert_eq!(deliver(&routes, &peer, 1), Some(Delivery::Full), "the byte bound");
         assert_eq!(rx.try_recv().map(Frame::into_vec).map(|v| v.len()), Ok(ROUTE_BYTES));
-        assert_eq!(routes.deliver(&peer, vec![0; 1]), Delivery::Queued);
+        assert_eq!(deliver(&routes, &peer, 1), Some(Delivery::Queued));
         let _reopened = routes.open(peer, 2);
         assert_eq!(routes.close(&peer), Some(2), "a stream opened again has a route of its own");
     }

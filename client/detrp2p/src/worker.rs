@@ -155,18 +155,18 @@ impl Worker {
     }
 
     fn route(&self, routes: &Routes, peer: PeerId, notification: Vec<u8>) {
-        let len = notification.len();
-        if !routes.has(&peer) {
+        let Some(route) = routes.get(&peer) else {
             log::debug!(target: LOG_TARGET, "{} frame from {peer} without a stream", self.protocol.as_str());
             return;
-        }
+        };
+        let len = notification.len();
         if let Some(change) = over_budget(self.inbound.check(&peer, len)) {
             self.stats.dropped(self.protocol, Loss::InboundBudget);
             self.peers.report(peer, change);
             return;
         }
-        match routes.deliver(&peer, notification) {
-            Delivery::Queued | Delivery::NoStream => {}
+        match route.deliver(notification) {
+            Delivery::Queued => {}
             Delivery::Full => self.stats.dropped(self.protocol, Loss::RouteFull),
             // The stream's task ended (a failed handshake or a fatal frame, reported): its
             // frames have nowhere to go until sc-network closes the stream.
