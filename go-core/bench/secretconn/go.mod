@@ -5,6 +5,7 @@ go 1.26.0
 require (
 	github.com/cometbft/cometbft v1.0.1
 	github.com/flarechain/detr-p2p/go-core v0.0.0
+	golang.org/x/crypto v0.59.0
 )
 
 require (
@@ -53,7 +54,6 @@ require (
 	github.com/syndtr/goleveldb v1.0.1-0.20210819022825-2ae1ddf74ef7 // indirect
 	go.etcd.io/bbolt v1.3.11 // indirect
 	go.opencensus.io v0.24.0 // indirect
-	golang.org/x/crypto v0.59.0 // indirect
 	golang.org/x/exp v0.0.0-20240719175910-8a7402abbf56 // indirect
 	golang.org/x/net v0.62.0 // indirect
 	golang.org/x/sys v0.50.0 // indirect
