@@ -28,8 +28,13 @@ use crate::{
 
 /// The chain id this node's own bridge messages carry as their source.
 pub const LOCAL_CHAIN: ChainId = 0;
-/// Nonces remembered below a source's highest (a message older than that is refused).
-pub const WINDOW: u64 = 4096;
+/// Nonces remembered below a source's highest (a message older than that is refused). A source's
+/// messages may arrive this late with nothing lost: one node's own messages mark its window at
+/// once while another node's wait behind that node's queue and a relay's, each up to
+/// `max_queue_size` (default 10,000), so the window spans more than two full queues (4 KiB of
+/// bits per source). Raise `max_queue_size` past 16,384 and late messages may count as
+/// `below_window`.
+pub const WINDOW: u64 = 32_768;
 /// Most source chains with a window (the runtime accepts at most 64 chains; when it does not
 /// restrict them, this bounds what peers can make us remember).
 const MAX_SOURCES: usize = 256;
@@ -91,6 +96,29 @@ impl Window {
         *word |= mask;
         Seen::New
     }
+
+    /// A window read from disk, made the size of [`WINDOW`]. One written with another size (an
+    /// older `WINDOW`, or a damaged file) keeps the marks of the nonces its bits covered, and every
+    /// other nonce below its high-water mark counts as seen: nothing delivered before can be
+    /// delivered again.
+    fn loaded(self) -> Self {
+        let words = (WINDOW / 64) as usize;
+        let Some(high) = self.high else { return Self::default() };
+        if self.bits.len() == words {
+            return self;
+        }
+        let old_span = self.bits.len() as u64 * 64;
+        let old = self.bits;
+        let mut window = Self { high: Some(high), bits: vec![u64::MAX; words] };
+        for nonce in (0..=high).rev().take(old_span.min(WINDOW) as usize) {
+            let i = (nonce % old_span) as usize;
+            if old[i / 64] & (1 << (i % 64)) == 0 {
+                let (word, mask) = window.bit(nonce);
+                *word &= !mask;
+            }
+        }
+        window
+    }
 }
 
 /// The windows of every source, kept in a file.
@@ -106,7 +134,9 @@ impl Windows {
         let path = dir.map(|d| d.join("detr").join("bridge.bin"));
         let windows = match path.as_ref().map(std::fs::read) {
             Some(Ok(bytes)) => match Vec::<(ChainId, Window)>::decode(&mut &bytes[..]) {
-                Ok(list) => list.into_iter().take(MAX_SOURCES).collect(),
+                Ok(list) => {
+                    list.into_iter().take(MAX_SOURCES).map(|(c, w)| (c, w.loaded())).collect()
+                }
                 Err(e) => {
                     log::warn!(target: LOG_TARGET, "bridge windows unreadable ({e}): starting empty");
                     HashMap::new()
@@ -298,6 +328,36 @@ mod tests {
             w.check(n);
         }
         assert_ne!(w.check(7), Seen::New);
+    }
+
+    #[test]
+    fn a_message_overtaken_by_two_full_queues_of_others_is_still_new() {
+        // One node's own messages mark its window at once; another node's wait behind that
+        // node's queue and a relay's, each up to `max_queue_size` messages.
+        let late = 2 * etrid_p2p_fluent::FlowConfig::default().max_queue_size as u64;
+        let mut w = Window::default();
+        assert_eq!(w.check(1 + late), Seen::New);
+        assert_eq!(w.check(1), Seen::New, "{late} nonces late");
+    }
+
+    #[test]
+    fn a_window_saved_with_another_size_delivers_nothing_twice() {
+        // A window of 4,096 nonces (an older size) that saw 9,999 and 10,000 but not 9,998.
+        let mut old = Window { high: Some(10_000), bits: vec![0; 4096 / 64] };
+        for nonce in [9_999u64, 10_000] {
+            let i = (nonce % 4096) as usize;
+            old.bits[i / 64] |= 1 << (i % 64);
+        }
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("detr")).unwrap();
+        std::fs::write(dir.path().join("detr/bridge.bin"), vec![(7u32, old)].encode()).unwrap();
+        let mut windows = Windows::load(Some(dir.path()));
+        assert_eq!(windows.check(7, 9_999), Some(Seen::Duplicate));
+        assert_eq!(windows.check(7, 10_000), Some(Seen::Duplicate));
+        assert_eq!(windows.check(7, 9_998), Some(Seen::New), "the old window knew it was not seen");
+        let below = 10_000 - 4096;
+        assert_ne!(windows.check(7, below), Some(Seen::New), "the old window could not tell");
+        assert_eq!(windows.check(7, 10_001), Some(Seen::New));
     }
 
     #[test]
