@@ -41,7 +41,9 @@ UNIT_TESTS := --lib --test codec --test session --test flow --test registry --te
 # under the bridge and rekey bursts; measured 2026-11-27), so they run in four lanes side by
 # side (scripts/lanes.sh), one test binary at a time in each: three lanes of cargo tests and the
 # zombienet tests. The priority flood asserts on GRANDPA's queue delay under load, so it runs
-# afterwards, alone.
+# afterwards, alone. Each cargo lane takes its nodes' ports from a range of its own below the
+# OS's ephemeral range (DETR_TEST_PORTS, tests/src/ports.rs), so that no lane, zombienet or
+# outbound connection takes a port between its choice and the node's bind.
 E2E_LANE_1 := --test connect_peer --test carrier --test discovery --test rekey
 E2E_LANE_2 := --test smoke --test detr --test governance --test bridge_replay
 E2E_LANE_3 := --test misbehaviour
@@ -103,11 +105,11 @@ fuzz-smoke:
 # zombienet tests in lanes side by side, then the priority flood alone.
 test-e2e:
 	bash scripts/lanes.sh \
-	  "cargo test $(CARGO_ALL) $(E2E_LANE_1) -- --test-threads=1" \
-	  "cargo test $(CARGO_ALL) $(E2E_LANE_2) -- --test-threads=1" \
-	  "cargo test $(CARGO_ALL) $(E2E_LANE_3) -- --test-threads=1" \
+	  "DETR_TEST_PORTS=20000 cargo test $(CARGO_ALL) $(E2E_LANE_1) -- --test-threads=1" \
+	  "DETR_TEST_PORTS=22000 cargo test $(CARGO_ALL) $(E2E_LANE_2) -- --test-threads=1" \
+	  "DETR_TEST_PORTS=24000 cargo test $(CARGO_ALL) $(E2E_LANE_3) -- --test-threads=1" \
 	  "bash scripts/zombienet.sh test"
-	cargo test $(CARGO_ALL) $(E2E_ALONE) -- --test-threads=1
+	DETR_TEST_PORTS=20000 cargo test $(CARGO_ALL) $(E2E_ALONE) -- --test-threads=1
 
 bench: build
 	cargo bench --locked --workspace --benches

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Runs each argument as a shell command (a lane), all at once, each lane's output in a log of its
 # own that is printed whole when the lane ends, so lanes' outputs never mix. Exits non-zero once
-# every lane has ended if any lane failed, naming it. Ctrl-C (or a TERM) stops every lane.
+# every lane has ended if any lane failed: the last lines printed then name each failed lane with
+# its failing tests, panics and last lines (a CI page that shows only the tail of a long log still
+# says what failed). Ctrl-C (or a TERM) stops every lane.
 #
 #   scripts/lanes.sh 'cargo test ... --test smoke' 'bash scripts/zombienet.sh test ...'
 #
@@ -47,8 +49,21 @@ while [ ${#running[@]} -gt 0 ]; do
   echo "== end of lane $lane"
 done
 
+# The closing summary of a failed lane: its last TAIL_LINES lines, then at most SUMMARY_LINES
+# lines naming what failed (failed tests, panics with their message, zombienet's failures).
+TAIL_LINES=25
+SUMMARY_LINES=20
 if [ ${#failed[@]} -gt 0 ]; then
-  echo "lanes failed: ${failed[*]} (their output is above)" >&2
+  for lane in "${failed[@]}"; do
+    echo "-- the last $TAIL_LINES lines of failed lane $lane:"
+    tail -n "$TAIL_LINES" "$LOGS/$lane.log"
+  done
+  for lane in "${failed[@]}"; do
+    echo "== lane $lane FAILED: ${*:$lane:1}"
+    grep -E -A1 "^test .* FAILED$|panicked at|zombienet tests failed|Error:" "$LOGS/$lane.log" |
+      grep -v -- "^--$" | head -n "$SUMMARY_LINES" || true
+  done
+  echo "lanes failed: ${failed[*]} (each one's whole output above, a summary just above)" >&2
   exit 1
 fi
 echo "all $# lanes passed in $((SECONDS - start)) s"

@@ -10,7 +10,7 @@ use std::{
 
 use serde_json::Value;
 
-use crate::node::free_port;
+use crate::ports::free_port;
 
 /// Path of the daemon: `$DETR_DISCOVERY`, else next to the node in the target dir.
 pub fn daemon_binary() -> PathBuf {

@@ -7,6 +7,7 @@ pub mod detr;
 pub mod imports;
 pub mod network;
 pub mod node;
+pub mod ports;
 pub mod rogue;
 pub mod rpc;
 pub mod script;

@@ -2,13 +2,12 @@
 
 use std::{
     fs,
-    net::TcpListener,
     path::{Path, PathBuf},
     process::{Child, Command, Stdio},
     time::{Duration, Instant},
 };
 
-use crate::rpc::Rpc;
+use crate::{ports::free_port, rpc::Rpc};
 
 /// How many log lines a failure report shows.
 const LOG_TAIL_LINES: usize = 60;
@@ -27,14 +26,6 @@ pub fn node_binary() -> PathBuf {
 /// `$env_var` if set, else the binary `name` next to the node (`make build` puts it there).
 pub fn beside_node(env_var: &str, name: &str) -> PathBuf {
     std::env::var(env_var).map(PathBuf::from).unwrap_or_else(|_| node_binary().with_file_name(name))
-}
-
-/// A free TCP port on 127.0.0.1 (the OS picks it; the listener is closed at once).
-pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("the OS gives a free port on 127.0.0.1")
 }
 
 /// How to start a node.

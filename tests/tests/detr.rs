@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use flarechain_tests::{
     detr::{stat, wait_sessions, PROTOCOLS},
-    node::free_port,
+    ports::free_port,
     run_script, LocalNetwork,
 };
 use jsonrpsee::{

@@ -22,8 +22,12 @@ const FLOOD: Duration = Duration::from_secs(60);
 const REMARK: usize = 8192;
 /// Most remarks of `REMARK` bytes a block can take: 75 % of its 5 MiB are for them.
 const MAX_BLOCK_REMARKS: u64 = (5 << 20) * 3 / 4 / REMARK as u64;
-/// The per-peer outbound byte rate of every node during the test.
-const PEER_BYTE_RATE: &str = "256 KiB/s";
+/// The per-peer outbound byte rate of every node during the test: low enough that every flood
+/// outruns it. The byte bucket passes its 8 MiB burst and then this rate (15.5 MiB in `FLOOD`);
+/// Alice offered a peer 100 to 250 transaction batches of up to 256 KiB in the runs measured
+/// (2026-11-27). At 256 KiB/s (23 MiB) the smallest of those floods barely outran the link: its
+/// transactions' p99 stayed in the first bucket, and the test failed for want of load.
+const PEER_BYTE_RATE: &str = "128 KiB/s";
 /// Most blocks finality may lag behind the best block during the flood.
 const MAX_LAG: u64 = 3;
 /// Most a GRANDPA message may wait in a peer queue (p99) with five levels.
