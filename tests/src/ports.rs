@@ -16,9 +16,10 @@ use std::{
 
 /// The environment variable naming this process's first port (set per lane by the Makefile).
 pub const LANE_PORTS_VAR: &str = "DETR_TEST_PORTS";
-/// Ports in one lane's range: a lane's test binaries run one after another, and the busiest
-/// starts fewer than 100 nodes and daemons at 3 ports each, so a range is not reused while
-/// a port of it may still be bound.
+/// Ports in one lane's range. A lane's test binaries run one after another, each a new process
+/// that starts again at the range's first port: the nodes of the one before are killed by then,
+/// and a port still bound is skipped. The busiest binary (`carrier.rs`) starts 14 nodes at 3
+/// ports each, far fewer than the range holds.
 pub const PORTS_PER_LANE: u16 = 2000;
 
 /// The next port of this process's range to try, as an offset from its first port.
