@@ -2,7 +2,10 @@
 //! is flooded with valid signed transactions (priority 3), far more than blocks take and far past
 //! the link's rate limit, for `FLOOD` (ten block times). With five priority levels, finality lags
 //! at most 3 blocks throughout and GRANDPA's messages (priority 0) wait < 50 ms in the peer queues
-//! (p99) while the transactions' wait grows. `make bench` runs the comparison (ignored here): the
+//! (p99) while the transactions' wait grows. A wait counts whether the message was sent (the
+//! queue delay histogram, p99) or is still queued when the flood ends (`detr_stats`'
+//! `oldestQueuedMs`): a link that drains its backlog slowly, or not at all, sends few of the
+//! transactions that waited longest, and the histogram alone would not see them. `make bench` runs the comparison (ignored here): the
 //! same network and flood, then the flood again with `--detr-priority-levels 1`, both sets of
 //! figures side by side (a baseline measured in the same run, which asserts nothing of its own).
 //!
@@ -14,7 +17,11 @@
 
 use std::time::{Duration, Instant};
 
-use flarechain_tests::{detr::wait_sessions, script::run_script, LocalNetwork, TestNode};
+use flarechain_tests::{
+    detr::{stat, wait_sessions},
+    script::run_script,
+    LocalNetwork, TestNode,
+};
 
 /// How long the flood lasts: ten 6 s slots.
 const FLOOD: Duration = Duration::from_secs(60);
@@ -30,7 +37,8 @@ const MAX_BLOCK_REMARKS: u64 = (5 << 20) * 3 / 4 / REMARK as u64;
 const PEER_BYTE_RATE: &str = "128 KiB/s";
 /// Most blocks finality may lag behind the best block during the flood.
 const MAX_LAG: u64 = 3;
-/// Most a GRANDPA message may wait in a peer queue (p99) with five levels.
+/// Most a GRANDPA message may wait in a peer queue with five levels: the p99 of those sent, and
+/// the oldest still queued when the flood ends.
 const MAX_CONSENSUS_P99: f64 = 0.05;
 /// Scheduler priority of GRANDPA's messages.
 const CONSENSUS: u8 = 0;
@@ -75,6 +83,28 @@ struct Figures {
     finalized: u64,
     consensus_p99: (f64, u64),
     tx_p99: (f64, u64),
+    /// How long the oldest message still queued when the flood ended had waited, in seconds.
+    consensus_oldest: f64,
+    tx_oldest: f64,
+}
+
+impl Figures {
+    /// The longest wait seen of consensus messages: sent (p99) or still queued.
+    fn consensus_wait(&self) -> f64 {
+        self.consensus_p99.0.max(self.consensus_oldest)
+    }
+
+    /// The longest wait seen of transactions: sent (p99) or still queued.
+    fn tx_wait(&self) -> f64 {
+        self.tx_p99.0.max(self.tx_oldest)
+    }
+}
+
+/// How long the oldest message of `protocol` queued on `node` has waited, in seconds.
+async fn oldest_queued(node: &TestNode, protocol: &str) -> f64 {
+    let stats = node.rpc().call("detr_stats", Default::default()).await;
+    let stats = stats.unwrap_or_else(|| node.fail("detr_stats did not answer"));
+    stat(&stats, protocol, "oldestQueuedMs") as f64 / 1e3
 }
 
 /// Floods Alice with signed transactions for `FLOOD`, sampling finality lag twice a second.
@@ -105,6 +135,8 @@ async fn flood(net: &LocalNetwork) -> Figures {
         max_lag
     };
     let (sent, max_lag) = tokio::join!(sending, sampling);
+    let (consensus_oldest, tx_oldest) =
+        (oldest_queued(alice, "consensus").await, oldest_queued(alice, "tx").await);
     let sent = sent.unwrap_or_else(|e| alice.fail(&format!("flood-transactions.js: {e}")));
     let count = |key: &str| sent[key].as_u64().unwrap_or_else(|| panic!("{key} in {sent}"));
     let finalized = alice.rpc().finalized_number().await.unwrap_or(0) - finalized_before;
@@ -117,6 +149,8 @@ async fn flood(net: &LocalNetwork) -> Figures {
         finalized,
         consensus_p99: p99(&consensus_before, &buckets(alice, CONSENSUS)),
         tx_p99: p99(&tx_before, &buckets(alice, TX)),
+        consensus_oldest,
+        tx_oldest,
     }
 }
 
@@ -170,9 +204,9 @@ async fn consensus_first(backend: &str, one_level_too: bool) {
     assert!(five.max_lag <= MAX_LAG, "finality lagged {} blocks: {five:?}", five.max_lag);
     assert!(five.finalized >= 5, "finality went on during the flood: {five:?}");
     assert!(five.consensus_p99.1 > 0, "GRANDPA messages were queued: {five:?}");
-    assert!(five.consensus_p99.0 <= MAX_CONSENSUS_P99, "consensus waited: {five:?}");
+    assert!(five.consensus_wait() <= MAX_CONSENSUS_P99, "consensus waited: {five:?}");
     assert!(
-        five.tx_p99.0 > five.consensus_p99.0,
+        five.tx_wait() > five.consensus_wait(),
         "the flood made transactions wait longer than GRANDPA's messages: {five:?}"
     );
 }
@@ -196,6 +230,9 @@ fn print_figures(floods: &[(&str, &Figures)]) {
     };
     row("consensus queue delay p99 (msgs)", &|f| ms(f.consensus_p99));
     row("tx queue delay p99 (msgs)", &|f| ms(f.tx_p99));
+    let secs = |s: f64| format!("{s:.3} s");
+    row("oldest consensus msg still queued", &|f| secs(f.consensus_oldest));
+    row("oldest tx msg still queued", &|f| secs(f.tx_oldest));
 }
 
 #[tokio::test]

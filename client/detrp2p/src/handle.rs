@@ -13,7 +13,7 @@ use crate::{
     bridge::BridgeTx,
     consensus::{events::ConsensusEvents, ConsensusNetwork, ConsensusService},
     delivery::{Delivery, Subscription},
-    metrics::{Loss, ProtocolStats, Stats},
+    metrics::{Loss, ProtocolStats, QueueFigures, Stats},
     outbound::{priority, Outbound, Outbox},
     peers::{PeerSummary, PeersTx, SessionSummary},
     protocols::DetrProtocol,
@@ -227,13 +227,15 @@ impl DetrP2pHandle {
         DetrProtocol::ALL
             .into_iter()
             .map(|p| {
-                let levels = etrid_protocol::Priority::ALL
+                let figures = etrid_protocol::Priority::ALL
                     .into_iter()
                     .filter(|l| p.priorities().contains(*l))
-                    .map(|l| q.levels[l.index()]);
-                let (throttled, queued) =
-                    levels.fold((0, 0), |(t, d), l| (t + l.throttled, d + l.depth));
-                self.core.stats.protocol(p, throttled, queued)
+                    .fold(QueueFigures::default(), |f, l| QueueFigures {
+                        throttled: f.throttled + q.levels[l.index()].throttled,
+                        queued: f.queued + q.levels[l.index()].depth,
+                        oldest: f.oldest.max(self.core.outbox.oldest_queued(l)),
+                    });
+                self.core.stats.protocol(p, figures)
             })
             .collect()
     }

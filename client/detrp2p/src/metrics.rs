@@ -155,6 +155,17 @@ fn reason_index(reason: &str) -> usize {
     })
 }
 
+/// What the outbound queues hold of one protocol's priorities, all peers together.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct QueueFigures {
+    /// Messages that waited for a rate limit token.
+    pub throttled: u64,
+    /// Messages queued now.
+    pub queued: u64,
+    /// How long the oldest of them has waited.
+    pub oldest: Option<std::time::Duration>,
+}
+
 /// Counters of one protocol, as `detr_stats` reports them.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -187,6 +198,9 @@ pub struct ProtocolStats {
     pub sessions: u64,
     /// Messages queued now.
     pub queued: u64,
+    /// How long the oldest of them has waited, in milliseconds (0 if none is queued): a
+    /// backlog the link does not drain shows here before its messages' delay is observed.
+    pub oldest_queued_ms: u64,
 }
 
 /// Buckets of the queue delay histogram: 100 µs to 10 s.
@@ -461,7 +475,7 @@ impl Stats {
     }
 
     /// The counters of `protocol`; `throttled` and `queued` come from the flow controller.
-    pub fn protocol(&self, protocol: DetrProtocol, throttled: u64, queued: u64) -> ProtocolStats {
+    pub fn protocol(&self, protocol: DetrProtocol, queue: QueueFigures) -> ProtocolStats {
         let c = &self.protocols[protocol as usize];
         let get = |e: Event| c.events[e as usize].load(Ordering::Relaxed);
         ProtocolStats {
@@ -475,14 +489,15 @@ impl Stats {
                 .map(|l| (l.label().to_string(), c.losses[*l as usize].load(Ordering::Relaxed)))
                 .filter(|(_, n)| *n > 0)
                 .collect(),
-            throttled,
+            throttled: queue.throttled,
             duplicates: get(Event::Duplicate),
             handshakes: get(Event::Handshake),
             handshake_failures: get(Event::HandshakeFailure),
             decrypt_failures: get(Event::DecryptFailure),
             decode_errors: get(Event::DecodeError),
             sessions: c.sessions.load(Ordering::Relaxed),
-            queued,
+            queued: queue.queued,
+            oldest_queued_ms: queue.oldest.map_or(0, |d| d.as_millis() as u64),
         }
     }
 }
@@ -518,7 +533,7 @@ mod tests {
         stats.dropped(DetrProtocol::Bridge, Loss::RouteFull);
         stats.dropped_n(DetrProtocol::Bridge, Loss::OutboundFull, 3);
         stats.dropped_n(DetrProtocol::Bridge, Loss::SealFailed, 0);
-        let bridge = stats.protocol(DetrProtocol::Bridge, 0, 0);
+        let bridge = stats.protocol(DetrProtocol::Bridge, QueueFigures::default());
         assert_eq!(bridge.dropped, 4);
         let expected = [("outbound_full", 3), ("route_full", 1)];
         assert_eq!(bridge.dropped_by, expected.map(|(c, n)| (c.to_string(), n)).into());

@@ -149,6 +149,20 @@ impl<P: Clone + Eq + Hash, M> FlowController<P, M> {
         peers.get(peer).map_or(0, |s| s.queue.len() + usize::from(s.head.is_some()))
     }
 
+    /// How long the oldest message of priority `p` queued for any peer has waited (`None` if
+    /// none is): a backlog shows here before its messages are sent and their delay observed.
+    pub fn oldest_queued(&self, p: Priority) -> Option<Duration> {
+        let peers = self.inner.peers.lock();
+        let oldest = peers
+            .values()
+            .flat_map(|s| {
+                let head = s.head.as_ref().filter(|h| h.item.priority == p);
+                s.queue.oldest(p).into_iter().chain(head.map(|h| h.item.enqueued))
+            })
+            .min()?;
+        Some(Instant::now().saturating_duration_since(oldest))
+    }
+
     /// Queues without waiting: `QueueFull` when only equal or higher priority fills the queue.
     /// A refused message is counted as dropped: the caller cannot queue it.
     pub fn try_send(

@@ -194,6 +194,11 @@ impl<M> PriorityQueue<M> {
         self.levels[level].front()
     }
 
+    /// When the oldest queued message of priority `p` was queued (`None` if none is).
+    pub fn oldest(&self, p: Priority) -> Option<Instant> {
+        self.levels[self.level_of(p)].iter().find(|i| i.priority == p).map(|i| i.enqueued)
+    }
+
     /// Puts back a message [`Self::pop`] gave, at the front of its level (bounds aside: it was
     /// counted in them before).
     pub fn unpop(&mut self, item: Item<M>) {

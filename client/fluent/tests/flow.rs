@@ -136,6 +136,29 @@ async fn critical_messages_overtake_a_bulk_backlog() {
 }
 
 #[tokio::test(start_paused = true)]
+async fn the_oldest_queued_message_of_each_priority_shows_its_wait() {
+    // One level: a FIFO where a bulk message can sit behind low ones and the reverse.
+    let flow = FlowController::new(FlowConfig { levels: 1, ..config(1000, 1000, 100) });
+    flow.add_peer(1u8);
+    flow.add_peer(2u8);
+    assert_eq!(flow.oldest_queued(Priority::Low), None);
+    send(&flow, 1, 0, Priority::Bulk).unwrap();
+    tokio::time::advance(Duration::from_secs(1)).await;
+    send(&flow, 2, 1, Priority::Low).unwrap();
+    tokio::time::advance(Duration::from_secs(2)).await;
+    send(&flow, 1, 2, Priority::Low).unwrap();
+    assert_eq!(flow.oldest_queued(Priority::Bulk), Some(Duration::from_secs(3)));
+    assert_eq!(flow.oldest_queued(Priority::Low), Some(Duration::from_secs(2)));
+    assert_eq!(flow.oldest_queued(Priority::Critical), None);
+    // Peer 2's low message sent: peer 1's, behind the bulk one, is the oldest left.
+    assert_eq!(next(&flow, 2).await, Some((Priority::Low, 1)));
+    assert_eq!(flow.oldest_queued(Priority::Low), Some(Duration::ZERO));
+    assert_eq!(next(&flow, 1).await, Some((Priority::Bulk, 0)));
+    assert_eq!(next(&flow, 1).await, Some((Priority::Low, 2)));
+    assert_eq!(flow.oldest_queued(Priority::Low), None);
+}
+
+#[tokio::test(start_paused = true)]
 async fn a_full_queue_sheds_lowest_oldest_and_counts_it() {
     let flow = FlowController::new(config(1000, 1000, 3));
     flow.add_peer(1u8);
