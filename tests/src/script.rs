@@ -8,9 +8,13 @@ use serde_json::Value;
 /// Longest a script may run (the scripts stop themselves after 90 s).
 const SCRIPT_TIMEOUT: Duration = Duration::from_secs(120);
 
-/// Path of `zombienet/scripts/<name>`.
+/// Path of `zombienet/scripts/<name>` in the checkout the tests run from: `cargo test` names it
+/// at run time. (The path compiled in is that of the checkout that last built this library; with
+/// one target dir shared by several clones, a test run from one clone ran another's scripts.)
 pub fn script_path(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../zombienet/scripts").join(name)
+    let tests = std::env::var_os("CARGO_MANIFEST_DIR")
+        .map_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")), PathBuf::from);
+    tests.join("../zombienet/scripts").join(name)
 }
 
 /// Runs `node <script> <args>`: its JSON output, or its stderr as the error.

@@ -1,11 +1,16 @@
 // Floods a node with valid signed transactions for a while: each endowed dev account signs
 // system.remark(<bytes> bytes) with its next nonce (immortal, signed here: no RPC per signature)
 // and submits it with author_submitExtrinsic (straight through the provider), one call in flight
-// per account. A transaction the pool turns away because it is full is signed again for the same
-// nonce with a fresh remark and submitted after a pause, so no account's nonces ever have a gap
-// (the same bytes would be refused as "temporarily banned": the pool bans what it drops). Prints
-// {"submitted": accepted, "refused": turned away}.
-// Usage: node flood-transactions.js <ws-url> <seconds> <bytes>. Exits 1 on any other error.
+// per account, at most <per-second> transactions a second over all accounts (as fast as they
+// go without it). A transaction the pool turns away because it is full is signed again for the
+// same nonce with a fresh remark and submitted after a pause (the same bytes would be refused as
+// "temporarily banned": the pool bans what it drops). A pool that accepts a transaction and
+// drops it later leaves a gap in its account's nonces, and every later one of that account
+// waits in the pool's future queue, neither propagated nor included: "stalled" counts those
+// at the end (the nonces signed past the account's next index). Prints
+// {"submitted": accepted, "refused": turned away, "stalled": accepted but stuck behind a gap}.
+// Usage: node flood-transactions.js <ws-url> <seconds> <bytes> [per-second]. Exits 1 on any
+// other error.
 const { ApiPromise, WsProvider, Keyring } = require('@polkadot/api');
 
 const SENDERS = ['//Alice', '//Bob', '//Charlie', '//Dave', '//Eve', '//Ferdie'];
@@ -16,15 +21,22 @@ const FULL_PAUSE_MS = 200;
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-async function flood(api, provider, seconds, bytes) {
+async function flood(api, provider, seconds, bytes, perSecond) {
   const keyring = new Keyring({ type: 'sr25519' });
-  const end = Date.now() + seconds * 1000;
-  const counts = { submitted: 0, refused: 0 };
+  const start = Date.now();
+  const end = start + seconds * 1000;
+  const counts = { submitted: 0, refused: 0, stalled: 0 };
+  // Each account's share of the rate: its k-th transaction goes no earlier than start + k * gap.
+  const gap = perSecond > 0 ? (SENDERS.length * 1000) / perSecond : 0;
   const { genesisHash, runtimeVersion } = api;
   const signedExtensions = api.registry.signedExtensions;
   const sender = async (uri, index) => {
     const pair = keyring.addFromUri(uri);
     let nonce = (await api.rpc.system.accountNextIndex(pair.address)).toNumber();
+    const stalled = async () => {
+      const next = (await api.rpc.system.accountNextIndex(pair.address)).toNumber();
+      counts.stalled += Math.max(0, nonce - next);
+    };
     // A distinct remark per attempt: the first bytes carry the nonce, the sender and the attempt.
     const signed = (attempt) => {
       const remark = new Uint8Array(bytes);
@@ -36,7 +48,10 @@ async function flood(api, provider, seconds, bytes) {
       tx.sign(pair, { nonce, era: 0, blockHash: genesisHash, genesisHash, runtimeVersion, signedExtensions });
       return tx.toHex();
     };
-    while (Date.now() < end) {
+    for (let k = 0; Date.now() < end; k += 1) {
+      const due = start + k * gap;
+      if (due > Date.now()) await sleep(due - Date.now());
+      if (Date.now() >= end) break;
       for (let attempt = 0; ; attempt += 1) {
         try {
           await provider.send('author_submitExtrinsic', [signed(attempt)]);
@@ -46,24 +61,25 @@ async function flood(api, provider, seconds, bytes) {
         } catch (e) {
           if (!FULL.test(e.message || `${e}`)) throw e;
           counts.refused += 1;
-          if (Date.now() >= end) return;
+          if (Date.now() >= end) return stalled();
           await sleep(FULL_PAUSE_MS);
         }
       }
     }
+    await stalled();
   };
   await Promise.all(SENDERS.map(sender));
   return counts;
 }
 
 async function main() {
-  const [url, seconds, bytes] = process.argv.slice(2);
-  if (!url || !(Number(seconds) > 0) || !(Number(bytes) >= 7)) {
-    throw new Error('usage: node flood-transactions.js <ws-url> <seconds> <bytes ≥ 7>');
+  const [url, seconds, bytes, perSecond = '0'] = process.argv.slice(2);
+  if (!url || !(Number(seconds) > 0) || !(Number(bytes) >= 7) || !(Number(perSecond) >= 0)) {
+    throw new Error('usage: node flood-transactions.js <ws-url> <seconds> <bytes ≥ 7> [per-second]');
   }
   const provider = new WsProvider(url);
   const api = await ApiPromise.create({ provider, noInitWarn: true });
-  console.log(JSON.stringify(await flood(api, provider, Number(seconds), Number(bytes))));
+  console.log(JSON.stringify(await flood(api, provider, Number(seconds), Number(bytes), Number(perSecond))));
   await api.disconnect();
 }
 
