@@ -33,7 +33,7 @@ use windows::Windows;
 pub const LOCAL_CHAIN: ChainId = 0;
 /// Inbound bridge messages waiting for the task.
 const INBOX: usize = 1024;
-/// Most inbound messages checked per write of the windows.
+/// Most inbound messages checked per commit of the windows.
 const BATCH: usize = 256;
 
 enum Cmd {
