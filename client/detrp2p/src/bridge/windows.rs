@@ -25,7 +25,8 @@ use crate::LOG_TARGET;
 /// restrict them, this bounds what peers can make us remember).
 const MAX_SOURCES: usize = 256;
 /// The journal is folded into the snapshot once it holds this many bytes and as many as the
-/// snapshot: a few hundred commits of one source's nonces between rewrites of its 4 KiB window.
+/// snapshot: with one source, some 2,600 commits of one nonce (25 bytes each) between rewrites
+/// of its 4 KiB window.
 const COMPACT_AT: u64 = 64 << 10;
 /// Bytes of an entry's SHA-256 kept after it to check it.
 const CHECK: usize = 8;
