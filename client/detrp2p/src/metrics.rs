@@ -474,7 +474,7 @@ impl Stats {
         self.blocks_imported.load(Ordering::Relaxed)
     }
 
-    /// The counters of `protocol`; `throttled` and `queued` come from the flow controller.
+    /// The counters of `protocol`; `queue` comes from the flow controller.
     pub fn protocol(&self, protocol: DetrProtocol, queue: QueueFigures) -> ProtocolStats {
         let c = &self.protocols[protocol as usize];
         let get = |e: Event| c.events[e as usize].load(Ordering::Relaxed);
