@@ -31,6 +31,11 @@ pub async fn wait_sessions(node: &mut TestNode, peers: usize) {
     .await;
 }
 
+/// `node`'s `detr_stats` answer (panics if it gives none).
+pub async fn detr_stats(node: &TestNode) -> Value {
+    node.rpc().call("detr_stats", rpc_params![]).await.expect("detr_stats")
+}
+
 /// Counter `field` of `protocol` in a `detr_stats` answer (0 if absent).
 pub fn stat(stats: &Value, protocol: &str, field: &str) -> u64 {
     protocol_stats(stats, protocol)[field].as_u64().unwrap_or(0)

@@ -10,18 +10,13 @@
 use std::time::Duration;
 
 use flarechain_tests::{
-    detr::{dropped_by, wait_sessions},
-    run_rogue, LocalNetwork, TestNode,
+    detr::{detr_stats, dropped_by, wait_sessions},
+    run_rogue, LocalNetwork,
 };
 use jsonrpsee::rpc_params;
-use serde_json::Value;
 
 /// Bridge messages the rogue peer sends before its replay, plus the first one.
 const DISTINCT: u64 = 100_001;
-
-async fn detr_stats(node: &TestNode) -> Value {
-    node.rpc().call("detr_stats", rpc_params![]).await.expect("detr_stats")
-}
 
 async fn replayed_bridge_envelopes(backend: &str) {
     let args = ["--network-backend", backend, "--detr-inbound-rate-limit", "10000 msg/s"];

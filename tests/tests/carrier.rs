@@ -8,15 +8,9 @@
 use std::time::Duration;
 
 use flarechain_tests::{
-    detr::{opened_protocols, stat, wait_sessions},
+    detr::{detr_stats, opened_protocols, stat, wait_sessions},
     run_script, LocalNetwork, NodeConfig, TestNode,
 };
-use jsonrpsee::rpc_params;
-use serde_json::Value;
-
-async fn detr_stats(node: &TestNode) -> Value {
-    node.rpc().call("detr_stats", rpc_params![]).await.expect("detr_stats")
-}
 
 /// The three validators and Dave, a full node booting from Alice, all with `extra`.
 async fn with_full_node(extra: &[&str]) -> (LocalNetwork, TestNode) {

@@ -10,18 +10,14 @@
 use std::time::Duration;
 
 use flarechain_tests::{
-    detr::{stat, wait_sessions, PROTOCOLS},
-    run_rogue, LocalNetwork, TestNode,
+    detr::{detr_stats, stat, wait_sessions, PROTOCOLS},
+    run_rogue, LocalNetwork,
 };
 use jsonrpsee::rpc_params;
 use serde_json::Value;
 
 /// How much a node's resident memory may grow during one attack.
 const MAX_RSS_GROWTH_KIB: u64 = 64 * 1024;
-
-async fn detr_stats(node: &TestNode) -> Value {
-    node.rpc().call("detr_stats", rpc_params![]).await.expect("detr_stats")
-}
 
 /// What `attack` must have left in the bridge counters (before → after).
 fn check_counters(attack: &str, before: &Value, after: &Value) -> Result<(), String> {

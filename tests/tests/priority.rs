@@ -23,10 +23,11 @@
 use std::time::{Duration, Instant};
 
 use flarechain_tests::{
-    detr::{stat, wait_sessions},
+    detr::{detr_stats, stat, wait_sessions},
     script::run_script,
     LocalNetwork, TestNode,
 };
+use serde_json::Value;
 
 /// How long the flood lasts: ten 6 s slots.
 const FLOOD: Duration = Duration::from_secs(60);
@@ -107,11 +108,9 @@ impl Figures {
     }
 }
 
-/// How long the oldest message of `protocol` queued on `node` has waited, in seconds.
-async fn oldest_queued(node: &TestNode, protocol: &str) -> f64 {
-    let stats = node.rpc().call("detr_stats", Default::default()).await;
-    let stats = stats.unwrap_or_else(|| node.fail("detr_stats did not answer"));
-    stat(&stats, protocol, "oldestQueuedMs") as f64 / 1e3
+/// How long the oldest message of `protocol` in a `detr_stats` answer has waited, in seconds.
+fn oldest_queued(stats: &Value, protocol: &str) -> f64 {
+    stat(stats, protocol, "oldestQueuedMs") as f64 / 1e3
 }
 
 /// Floods Alice with signed transactions for `FLOOD`, sampling finality lag twice a second.
@@ -143,8 +142,9 @@ async fn flood(net: &LocalNetwork) -> Figures {
         max_lag
     };
     let (sent, max_lag) = tokio::join!(sending, sampling);
+    let stats = detr_stats(alice).await;
     let (consensus_oldest, tx_oldest) =
-        (oldest_queued(alice, "consensus").await, oldest_queued(alice, "tx").await);
+        (oldest_queued(&stats, "consensus"), oldest_queued(&stats, "tx"));
     let sent = sent.unwrap_or_else(|e| alice.fail(&format!("flood-transactions.js: {e}")));
     let count = |key: &str| sent[key].as_u64().unwrap_or_else(|| panic!("{key} in {sent}"));
     let finalized = alice.rpc().finalized_number().await.unwrap_or(0) - finalized_before;
