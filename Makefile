@@ -70,8 +70,10 @@ run-dev: build
 test: build
 	$(MAKE) --no-print-directory lint-fast test-unit test-go fuzz-smoke test-e2e
 
+# Rust unit and in-process tests, then the zombienet scripts' own (`node --test`: *.test.js).
 test-unit:
 	cargo test $(CARGO_ALL) $(UNIT_TESTS)
+	node --test zombienet/scripts/
 
 # go-core: vet, every test with the race detector (vectors, transport, 50-daemon network, HTTP
 # API), then a short run of each fuzz target.

@@ -7,7 +7,12 @@
 // "temporarily banned": the pool bans what it drops). A pool that accepts a transaction and
 // drops it later leaves a gap in its account's nonces, and every later one of that account
 // waits in the pool's future queue, neither propagated nor included: "stalled" counts those
-// at the end (the nonces signed past the account's next index). Prints
+// at the end (the nonces signed past the account's next index). "Already imported" counts as
+// accepted: every attempt's bytes are new (a fresh remark, a randomized sr25519 signature), so
+// the pool holds exactly these; the fork-aware pool answers so when a view it built while the
+// call ran took the transaction from its mempool first (sc-transaction-pool 48,
+// `submit_at_inner`). "Outdated" for a nonce tried again means an earlier attempt of it, refused
+// as far as we knew, was included after all: the account goes on from its next index. Prints
 // {"submitted": accepted, "refused": turned away, "stalled": accepted but stuck behind a gap}.
 // Usage: node flood-transactions.js <ws-url> <seconds> <bytes> [per-second]. Exits 1 on any
 // other error.
@@ -18,8 +23,26 @@ const SENDERS = ['//Alice', '//Bob', '//Charlie', '//Dave', '//Eve', '//Ferdie']
 // fault, the same nonce is tried again after FULL_PAUSE_MS with a remark never sent before.
 const FULL = /1014|1016|Priority is too low|Immediately Dropped/i;
 const FULL_PAUSE_MS = 200;
+// The pool already holds these very bytes (1013): accepted.
+const KNOWN = /1013|Already Imported/i;
+// The nonce is spent (1010 Invalid Transaction: Transaction is outdated).
+const OUTDATED = /Transaction is outdated/i;
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+// Submits one signed transaction: 'accepted', 'full', 'outdated', or the error itself.
+async function submitTo(provider, hex) {
+  try {
+    await provider.send('author_submitExtrinsic', [hex]);
+    return 'accepted';
+  } catch (e) {
+    const message = e.message || `${e}`;
+    if (KNOWN.test(message)) return 'accepted';
+    if (FULL.test(message)) return 'full';
+    if (OUTDATED.test(message)) return 'outdated';
+    return e;
+  }
+}
 
 async function flood(api, provider, seconds, bytes, perSecond) {
   const keyring = new Keyring({ type: 'sr25519' });
@@ -53,17 +76,21 @@ async function flood(api, provider, seconds, bytes, perSecond) {
       if (due > Date.now()) await sleep(due - Date.now());
       if (Date.now() >= end) break;
       for (let attempt = 0; ; attempt += 1) {
-        try {
-          await provider.send('author_submitExtrinsic', [signed(attempt)]);
+        const answer = await submitTo(provider, signed(attempt));
+        if (answer === 'accepted') {
           counts.submitted += 1;
           nonce += 1;
           break;
-        } catch (e) {
-          if (!FULL.test(e.message || `${e}`)) throw e;
-          counts.refused += 1;
-          if (Date.now() >= end) return stalled();
-          await sleep(FULL_PAUSE_MS);
         }
+        if (answer === 'outdated' && attempt > 0) {
+          counts.submitted += 1;
+          nonce = (await api.rpc.system.accountNextIndex(pair.address)).toNumber();
+          break;
+        }
+        if (answer !== 'full') throw answer;
+        counts.refused += 1;
+        if (Date.now() >= end) return stalled();
+        await sleep(FULL_PAUSE_MS);
       }
     }
     await stalled();
@@ -82,6 +109,8 @@ async function main() {
   console.log(JSON.stringify(await flood(api, provider, Number(seconds), Number(bytes), Number(perSecond))));
   await api.disconnect();
 }
+
+module.exports = { submitTo };
 
 if (require.main === module) {
   main().then(() => process.exit(0)).catch((e) => { console.error(`flood-transactions.js: ${e.message || e}`); process.exit(1); });
