@@ -55,7 +55,6 @@ type HandshakeConfig struct {
 // responder's certificate; message 3 (i→r) s, se with the initiator's certificate.
 type Handshake struct {
 	hs           *noise.HandshakeState
-	dh           *dh25519
 	initiator    bool
 	certificate  []byte
 	remotePeerID []byte
@@ -66,9 +65,8 @@ type Handshake struct {
 
 // NewHandshake starts one side.
 func NewHandshake(cfg HandshakeConfig) (*Handshake, error) {
-	dh := newDH25519(cfg.Static)
 	hs, err := noise.NewHandshakeState(noise.Config{
-		CipherSuite:   noise.NewCipherSuite(dh, noise.CipherChaChaPoly, noise.HashSHA256),
+		CipherSuite:   noise.NewCipherSuite(dh25519{}, noise.CipherChaChaPoly, noise.HashSHA256),
 		Random:        cfg.Ephemeral,
 		Pattern:       noise.HandshakeXX,
 		Initiator:     cfg.Initiator,
@@ -79,7 +77,7 @@ func NewHandshake(cfg HandshakeConfig) (*Handshake, error) {
 		return nil, err
 	}
 	return &Handshake{
-		hs: hs, dh: dh, initiator: cfg.Initiator, certificate: cfg.Static.certificate[:],
+		hs: hs, initiator: cfg.Initiator, certificate: cfg.Static.certificate[:],
 		remotePeerID: cfg.RemotePeerID,
 	}, nil
 }
@@ -149,7 +147,6 @@ func (h *Handshake) HandshakeHash() []byte { return append([]byte(nil), h.hs.Cha
 func (h *Handshake) Close() {
 	h.done = true
 	clear(h.hs.LocalEphemeral().Private)
-	h.dh.forget()
 }
 
 // finish splits the keys: c1 is k_i2r, c2 is k_r2i.

@@ -2,9 +2,9 @@ package crypto
 
 import (
 	"bytes"
-	"crypto/ecdh"
 	"crypto/ed25519"
 	"errors"
+	"fmt"
 	"io"
 )
 
@@ -27,8 +27,6 @@ var (
 type StaticKey struct {
 	private, public [32]byte
 	certificate     [CertificateSize]byte
-	// ecdh is the private key as crypto/ecdh holds it, built once (dh.go).
-	ecdh *ecdh.PrivateKey
 }
 
 // NewStaticKey makes a fresh static key for id from rand.
@@ -43,16 +41,14 @@ func NewStaticKey(id *Identity, rand io.Reader) (*StaticKey, error) {
 
 // NewStaticKeyFromSecret certifies the X25519 key of a 32-byte secret for id (test vectors).
 func NewStaticKeyFromSecret(id *Identity, secret []byte) (*StaticKey, error) {
-	key, err := ecdh.X25519().NewPrivateKey(secret)
-	if err != nil {
-		return nil, err
+	if len(secret) != len(StaticKey{}.private) {
+		return nil, fmt.Errorf("aecomms: a static key secret must be 32 bytes, got %d", len(secret))
 	}
-	public := key.PublicKey().Bytes()
-	k := &StaticKey{ecdh: key}
+	k := &StaticKey{}
 	copy(k.private[:], secret)
-	copy(k.public[:], public)
+	copy(k.public[:], x25519Public(secret))
 	copy(k.certificate[:], id.Public())
-	copy(k.certificate[ed25519.PublicKeySize:], id.Sign(certificateMessage(public)))
+	copy(k.certificate[ed25519.PublicKeySize:], id.Sign(certificateMessage(k.public[:])))
 	return k, nil
 }
 
@@ -66,10 +62,9 @@ func (k *StaticKey) Public() []byte { return bytes.Clone(k.public[:]) }
 // Certificate is identity_public ‖ Ed25519_sign(identity, domain ‖ static_public).
 func (k *StaticKey) Certificate() []byte { return bytes.Clone(k.certificate[:]) }
 
-// Close zeroizes the private key (and lets crypto/ecdh's copy go).
+// Close zeroizes the private key.
 func (k *StaticKey) Close() {
 	clear(k.private[:])
-	k.ecdh = nil
 }
 
 // verifyCertificate checks that cert certifies static; with a known remote PeerId, that the
@@ -85,7 +80,7 @@ func verifyCertificate(cert, static, remotePeerID []byte) ([]byte, error) {
 			return nil, ErrCertificateIdentity
 		}
 	}
-	if !ed25519.Verify(identity, certificateMessage(static), cert[ed25519.PublicKeySize:]) {
+	if !Verify(identity, certificateMessage(static), cert[ed25519.PublicKeySize:]) {
 		return nil, ErrCertificateSignature
 	}
 	return PeerID(bytes.Clone(identity)), nil

@@ -116,7 +116,7 @@ func (r *Record) Verify() error {
 	if err != nil {
 		return err
 	}
-	if !ed25519.Verify(pub, msg, r.Signature[:]) {
+	if !crypto.Verify(pub, msg, r.Signature[:]) {
 		return ErrRecordSig
 	}
 	return nil
