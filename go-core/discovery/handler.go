@@ -87,11 +87,15 @@ func (n *Node) onMessage(from netip.AddrPort, peerID []byte, msg []byte) {
 			return
 		}
 		n.verified(sender)
+		var recs []*Record
+		var raws [][]byte
 		for i, rec := range page.records {
-			if rec.Genesis != page.genesis {
-				continue
+			if rec.Genesis == page.genesis {
+				recs, raws = append(recs, rec), append(raws, page.raw[i])
 			}
-			switch err := n.store(rec, page.raw[i], string(peerID)); {
+		}
+		for _, err := range n.storePage(recs, raws, string(peerID)) {
+			switch {
 			case err == nil, errors.Is(err, ErrStale), errors.Is(err, ErrQuota), errors.Is(err, ErrExpired):
 			default:
 				n.reject(sender, err)

@@ -164,7 +164,7 @@ func (n *Node) Peers(genesis [32]byte) []*Record {
 	var out []*Record
 	now := time.Now()
 	for _, s := range n.records[genesis] {
-		if s.alive && !n.expired(s.rec, now) {
+		if s.alive && now.Before(s.expires) {
 			out = append(out, s.rec)
 		}
 	}

@@ -106,20 +106,31 @@ func (r *Record) PublicKey() (ed25519.PublicKey, error) {
 	return ed25519.PublicKey(r.PeerID[len(ed25519Prefix):]), nil
 }
 
-// Verify checks the signature against the key in the PeerID.
+// Verify checks the signature against the key in the PeerID, under ZIP-215's rules: the rules
+// a batch of records is verified under (crypto.Batch), so that a record verifies alone exactly
+// when it verifies in a page.
 func (r *Record) Verify() error {
-	pub, err := r.PublicKey()
+	pub, msg, err := r.signed()
 	if err != nil {
 		return err
 	}
-	msg, err := r.SigningBytes()
-	if err != nil {
-		return err
-	}
-	if !crypto.Verify(pub, msg, r.Signature[:]) {
+	if !crypto.VerifyZIP215(pub, msg, r.Signature[:]) {
 		return ErrRecordSig
 	}
 	return nil
+}
+
+// signed is the key and the bytes the record's signature is over.
+func (r *Record) signed() (ed25519.PublicKey, []byte, error) {
+	pub, err := r.PublicKey()
+	if err != nil {
+		return nil, nil, err
+	}
+	msg, err := r.SigningBytes()
+	if err != nil {
+		return nil, nil, err
+	}
+	return pub, msg, nil
 }
 
 type reader struct {

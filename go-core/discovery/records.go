@@ -10,6 +10,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/flarechain/detr-p2p/go-core/crypto"
 )
 
 // Errors of record admission.
@@ -23,11 +25,14 @@ var (
 
 // stored is a record held, with where it came from and its liveness.
 type stored struct {
-	rec      *Record
-	raw      []byte
-	origin   string // PeerId of the daemon that delivered it first; "" for the local API
-	subnet   netip.Prefix
-	rng      int // the page range (rangeOf), computed once
+	rec    *Record
+	raw    []byte
+	origin string // PeerId of the daemon that delivered it first; "" for the local API
+	subnet netip.Prefix
+	rng    int // the page range (rangeOf), computed once
+	// expires is when the record expires (signed at + RecordTTL), kept beside alive: the
+	// scans of every record (Peers, checkRecords) read it without a second pointer to follow.
+	expires  time.Time
 	alive    bool
 	checked  time.Time
 	checking bool
@@ -91,48 +96,91 @@ func (n *Node) Register(raw []byte) (*Record, error) {
 // future, it has no servable address, or a quota is full; the signature is verified last, so
 // a stale copy (the common case in anti-entropy) costs no verification.
 func (n *Node) store(rec *Record, raw []byte, origin string) error {
-	now := time.Now()
-	if n.isStale(rec) {
-		return ErrStale
-	}
-	if n.expired(rec, now) {
-		n.count(&n.stats.Expired)
-		return ErrExpired
-	}
-	if signedAt(rec).Sub(now) > maxClockSkew {
-		return ErrFuture
-	}
-	addr, ok := n.servable(rec)
-	if !ok {
-		return ErrAddress
-	}
-	// Quotas before the signature: records past a quota cost no verification.
-	n.mu.Lock()
-	recs := n.records[rec.Genesis]
-	err := error(nil)
-	if recs[string(rec.PeerID)] == nil {
-		err = n.quotaLocked(rec.Genesis, recs, &stored{origin: origin, subnet: subnetOf(addr.Addr())})
-		if err != nil {
-			n.stats.QuotaRefused++
-		}
-	}
-	n.mu.Unlock()
+	addr, err := n.admit(rec, origin)
 	if err != nil {
 		return err
 	}
 	if err := rec.Verify(); err != nil {
 		return err
 	}
+	return n.keep(rec, raw, origin, addr)
+}
+
+// storePage keeps the records of a page as store keeps each, their signatures verified in one
+// batch (crypto.Batch: a page's ~6 records in about 2/3 of the time one by one). It returns
+// each record's error.
+func (n *Node) storePage(recs []*Record, raws [][]byte, origin string) []error {
+	errs := make([]error, len(recs))
+	addrs := make([]netip.AddrPort, len(recs))
+	batch := crypto.NewBatch(len(recs))
+	var admitted []int
+	for i, rec := range recs {
+		if addrs[i], errs[i] = n.admit(rec, origin); errs[i] != nil {
+			continue
+		}
+		pub, msg, err := rec.signed()
+		if err != nil {
+			errs[i] = err
+			continue
+		}
+		batch.Add(pub, msg, rec.Signature[:])
+		admitted = append(admitted, i)
+	}
+	for k, ok := range batch.Verify() {
+		i := admitted[k]
+		if !ok {
+			errs[i] = ErrRecordSig
+			continue
+		}
+		errs[i] = n.keep(recs[i], raws[i], origin, addrs[i])
+	}
+	return errs
+}
+
+// admit checks a record against everything but its signature: fresh, not expired, not from
+// the future, with a servable address (returned), within the quotas.
+func (n *Node) admit(rec *Record, origin string) (netip.AddrPort, error) {
+	now := time.Now()
+	if n.isStale(rec) {
+		return netip.AddrPort{}, ErrStale
+	}
+	if n.expired(rec, now) {
+		n.count(&n.stats.Expired)
+		return netip.AddrPort{}, ErrExpired
+	}
+	if signedAt(rec).Sub(now) > maxClockSkew {
+		return netip.AddrPort{}, ErrFuture
+	}
+	addr, ok := n.servable(rec)
+	if !ok {
+		return netip.AddrPort{}, ErrAddress
+	}
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	recs = n.records[rec.Genesis]
+	recs := n.records[rec.Genesis]
+	if recs[string(rec.PeerID)] == nil {
+		if err := n.quotaLocked(rec.Genesis, recs, &stored{origin: origin, subnet: subnetOf(addr.Addr())}); err != nil {
+			n.stats.QuotaRefused++
+			return netip.AddrPort{}, err
+		}
+	}
+	return addr, nil
+}
+
+// keep stores an admitted record whose signature verified, unless one as new was stored
+// meanwhile or a quota filled.
+func (n *Node) keep(rec *Record, raw []byte, origin string, addr netip.AddrPort) error {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	recs := n.records[rec.Genesis]
 	key := string(rec.PeerID)
 	prev := recs[key]
 	if prev != nil && prev.rec.Seq >= rec.Seq {
 		n.stats.Stale++
 		return ErrStale
 	}
-	s := &stored{rec: rec, raw: raw, origin: origin, subnet: subnetOf(addr.Addr()), rng: rangeOf(rec.PeerID)}
+	s := &stored{rec: rec, raw: raw, origin: origin, subnet: subnetOf(addr.Addr()), rng: rangeOf(rec.PeerID),
+		expires: signedAt(rec).Add(n.cfg.RecordTTL)}
 	if prev != nil {
 		s.origin = prev.origin
 		if sameAddrs(prev.rec.Addrs, rec.Addrs) {
@@ -355,7 +403,7 @@ func (n *Node) checkRecords(now time.Time, round int) {
 	}
 	for g, recs := range n.records {
 		for key, s := range recs {
-			if n.expired(s.rec, now) || s.failures >= maxCheckFailures {
+			if !now.Before(s.expires) || s.failures >= maxCheckFailures {
 				n.removeLocked(g, key, s)
 				continue
 			}
