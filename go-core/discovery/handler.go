@@ -54,18 +54,29 @@ func (n *Node) onMessage(from netip.AddrPort, peerID []byte, msg []byte) {
 		n.verified(sender)
 		n.learn(contacts)
 	case msgPutRecord:
-		rec, err := parseRecord(body)
+		raws, err := decodePutRecord(body)
 		if err != nil {
 			n.reject(sender, err)
 			return
 		}
-		raw := append([]byte(nil), body...)
-		switch err := n.store(rec, raw, string(peerID)); {
-		case err == nil:
-			n.gossip(raw, peerID)
-		case errors.Is(err, ErrStale), errors.Is(err, ErrQuota), errors.Is(err, ErrExpired):
-		default:
-			n.reject(sender, err)
+		recs := make([]*Record, 0, len(raws))
+		parsed := raws[:0]
+		for _, raw := range raws {
+			rec, err := parseRecord(raw)
+			if err != nil {
+				n.reject(sender, err)
+				continue
+			}
+			recs, parsed = append(recs, rec), append(parsed, raw)
+		}
+		for i, err := range n.storeBatch(recs, parsed, string(peerID)) {
+			switch {
+			case err == nil:
+				n.gossip(parsed[i], peerID)
+			case errors.Is(err, ErrStale), errors.Is(err, ErrQuota), errors.Is(err, ErrExpired):
+			default:
+				n.reject(sender, err)
+			}
 		}
 	case msgGetRecords:
 		genesis, start, cursor, theirs, err := decodeGetRecords(body)
@@ -94,7 +105,7 @@ func (n *Node) onMessage(from netip.AddrPort, peerID []byte, msg []byte) {
 				recs, raws = append(recs, rec), append(raws, page.raw[i])
 			}
 		}
-		for _, err := range n.storePage(recs, raws, string(peerID)) {
+		for _, err := range n.storeBatch(recs, raws, string(peerID)) {
 			switch {
 			case err == nil, errors.Is(err, ErrStale), errors.Is(err, ErrQuota), errors.Is(err, ErrExpired):
 			default:

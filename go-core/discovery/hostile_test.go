@@ -175,7 +175,7 @@ func TestThrowawayRecordsStayWithinQuotas(t *testing.T) {
 			r.PeerID = crypto.PeerID(key[:])
 		}
 		raw, _ := r.Encode()
-		n.onMessage(netip.MustParseAddrPort("127.0.0.1:9"), []byte{byte(i % 200)}, append([]byte{msgPutRecord}, raw...))
+		n.onMessage(netip.MustParseAddrPort("127.0.0.1:9"), []byte{byte(i % 200)}, putRecords([][]byte{raw})[0])
 	}
 	time.Sleep(300 * time.Millisecond)
 	s, _ := n.Stats()
@@ -212,7 +212,7 @@ func TestAnExpiredRecordReplayedIsRefused(t *testing.T) {
 	if _, err := d.Register(raw); !errors.Is(err, ErrExpired) {
 		t.Fatalf("register: %v", err)
 	}
-	d.onMessage(netip.MustParseAddrPort("127.0.0.1:9"), mustID(t).PeerID, append([]byte{msgPutRecord}, raw...))
+	d.onMessage(netip.MustParseAddrPort("127.0.0.1:9"), mustID(t).PeerID, putRecords([][]byte{raw})[0])
 	future := signed(t, node, 1, uint64(time.Now().Add(time.Hour).UnixMilli()), nodeListener(t))
 	if _, err := d.Register(future); !errors.Is(err, ErrFuture) {
 		t.Fatalf("future: %v", err)

@@ -16,7 +16,7 @@ const (
 	msgPong       = 2 // nonce u64
 	msgFindNode   = 3 // target [32]
 	msgNodes      = 4 // n u8, n × (lp8 peer id, lp8 "ip:port")
-	msgPutRecord  = 5 // record
+	msgPutRecord  = 5 // n ≥ 1 × lp16 record (as many as fit)
 	msgGetRecords = 6 // genesis [32], start u8, lp8 cursor, numRanges × digest [8]
 	msgRecords    = 7 // genesis [32], range u8, flags u8, n u8, n × lp16 record
 

@@ -155,7 +155,7 @@ func TestForgedAndStaleRecordsAreRejected(t *testing.T) {
 	}
 	// Pushed over the wire by a peer daemon, a forged record is rejected and counted.
 	before, _ := daemons[1].Stats()
-	daemons[0].send(daemons[1].Self(), append([]byte{msgPutRecord}, forged...))
+	daemons[0].send(daemons[1].Self(), putRecords([][]byte{forged})[0])
 	// (a forged record with a sequence above the one held is verified, and refused)
 	deadline := time.Now().Add(5 * time.Second)
 	for time.Now().Before(deadline) {

@@ -78,9 +78,12 @@ type Node struct {
 	checks   *checker
 	// unchecked: records stored since the last round, not checked yet (checkRecords).
 	unchecked []*stored
-	stats     Stats
-	done      chan struct{}
-	wg        sync.WaitGroup
+	// outbox: records waiting to be gossiped (gossip.go), outboxBytes their encoded size.
+	outbox      []gossiped
+	outboxBytes int
+	stats       Stats
+	done        chan struct{}
+	wg          sync.WaitGroup
 }
 
 // New starts a daemon with identity id.
@@ -195,18 +198,6 @@ func (n *Node) send(c Contact, msg []byte) {
 	}
 }
 
-// gossip pushes a record to a few random contacts, except `from`. It runs for every new record
-// a daemon stores: it picks from the table in place rather than copying every contact.
-func (n *Node) gossip(raw []byte, from []byte) {
-	n.mu.Lock()
-	to := n.table.sample(gossipFanout, from)
-	n.mu.Unlock()
-	msg := append([]byte{msgPutRecord}, raw...)
-	for _, c := range to {
-		n.send(c, msg)
-	}
-}
-
 // pick is up to k random entries of all, except `except`.
 func pick(all []*entry, k int, except []byte) []*entry {
 	return pickInPlace(slices.Clone(all), k, except)
@@ -303,8 +294,8 @@ func (n *Node) refresh(round int) {
 	// to it), every round while the table is thin.
 	if len(all) < BucketSize || round%pushRounds == 0 {
 		for _, e := range pick(all, 1, nil) {
-			for _, raw := range local {
-				n.send(e.Contact, append([]byte{msgPutRecord}, raw...))
+			for _, msg := range putRecords(local) {
+				n.send(e.Contact, msg)
 			}
 		}
 	}

@@ -123,6 +123,7 @@ func FuzzMessages(f *testing.F) {
 	f.Fuzz(func(t *testing.T, b []byte) {
 		_, _ = decodeNodes(b)
 		_, _ = decodeRecords(b)
+		_, _ = decodePutRecord(b)
 	})
 }
 
