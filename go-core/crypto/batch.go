@@ -16,10 +16,7 @@ var zip215 = &voi.Options{Verify: voi.VerifyOptionsZIP_215}
 // VerifyZIP215 reports whether sig is pub's Ed25519 signature of msg under ZIP-215's rules, the
 // verdict a Batch gives for the same signature.
 func VerifyZIP215(pub ed25519.PublicKey, msg, sig []byte) bool {
-	if len(pub) != ed25519.PublicKeySize {
-		return false
-	}
-	return voi.VerifyWithOptions(voi.PublicKey(pub), msg, sig, zip215)
+	return verifyUnder(zip215, pub, msg, sig)
 }
 
 // Batch verifies Ed25519 signatures together under ZIP-215's rules (curve25519-voi's batch

@@ -56,7 +56,7 @@ func (n *Node) sendGossip(records []gossiped) {
 		return
 	}
 	n.mu.Lock()
-	to := n.table.sample(gossipFanout+1, nil)
+	to := n.table.sample(gossipFanout + 1)
 	n.mu.Unlock()
 	sent := 0
 	for _, c := range to {

@@ -179,14 +179,14 @@ func compareDistance(a, b, target NodeID) int {
 	return 0
 }
 
-// sample is up to k random contacts, except `except`.
-func (t *table) sample(k int, except []byte) []Contact {
+// sample is up to k random contacts.
+func (t *table) sample(k int) []Contact {
 	var all []*entry
 	for i := range t.buckets {
 		all = append(all, t.buckets[i].entries...)
 	}
 	var out []Contact
-	for _, e := range pickInPlace(all, k, except) {
+	for _, e := range pickInPlace(all, k, nil) {
 		out = append(out, e.Contact)
 	}
 	return out
