@@ -20,7 +20,7 @@ func VerifyZIP215(pub ed25519.PublicKey, msg, sig []byte) bool {
 }
 
 // Batch verifies Ed25519 signatures together under ZIP-215's rules (curve25519-voi's batch
-// verifier): 6 valid signatures cost ~0.75 of as many single verifications (BenchmarkBatch);
+// verifier): 6 valid signatures cost ~0.7 of as many single verifications (BenchmarkBatch);
 // when one is not valid, each is verified alone to tell which.
 type Batch struct {
 	entries []signed

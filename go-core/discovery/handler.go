@@ -69,7 +69,7 @@ func (n *Node) onMessage(from netip.AddrPort, peerID []byte, msg []byte) {
 			}
 			recs, parsed = append(recs, rec), append(parsed, raw)
 		}
-		for i, err := range n.storeBatch(recs, parsed, string(peerID)) {
+		for i, err := range n.store(recs, parsed, string(peerID)) {
 			switch {
 			case err == nil:
 				n.gossip(parsed[i], peerID)
@@ -105,7 +105,7 @@ func (n *Node) onMessage(from netip.AddrPort, peerID []byte, msg []byte) {
 				recs, raws = append(recs, rec), append(raws, page.raw[i])
 			}
 		}
-		for _, err := range n.storeBatch(recs, raws, string(peerID)) {
+		for _, err := range n.store(recs, raws, string(peerID)) {
 			switch {
 			case err == nil, errors.Is(err, ErrStale), errors.Is(err, ErrQuota), errors.Is(err, ErrExpired):
 			default:

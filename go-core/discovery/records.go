@@ -82,7 +82,7 @@ func (n *Node) Register(raw []byte) (*Record, error) {
 	if full {
 		return nil, ErrQuota
 	}
-	if err := n.store(rec, raw, ""); err != nil {
+	if err := n.store([]*Record{rec}, [][]byte{raw}, "")[0]; err != nil {
 		return nil, err
 	}
 	n.mu.Lock()
@@ -92,24 +92,13 @@ func (n *Node) Register(raw []byte) (*Record, error) {
 	return rec, nil
 }
 
-// store keeps a parsed record unless the one held is as new, it is expired or from the
-// future, it has no servable address, or a quota is full; the signature is verified last, so
-// a stale copy (the common case in anti-entropy) costs no verification.
-func (n *Node) store(rec *Record, raw []byte, origin string) error {
-	addr, err := n.admit(rec, origin)
-	if err != nil {
-		return err
-	}
-	if err := rec.Verify(); err != nil {
-		return err
-	}
-	return n.keep(rec, raw, origin, addr)
-}
-
-// storeBatch keeps the records of a message (a RECORDS page, a PUTRECORD) as store keeps each,
-// their signatures verified in one batch (crypto.Batch: ~6 records in about 2/3 of the time
-// one by one). It returns each record's error.
-func (n *Node) storeBatch(recs []*Record, raws [][]byte, origin string) []error {
+// store keeps the records of a message (a RECORDS page, a PUTRECORD, or the one record
+// registered through the API), each unless the one held is as new, it is expired or from the
+// future, it has no servable address, or a quota is full. Signatures are verified last, so a
+// stale copy (the common case in anti-entropy) costs no verification, and in one batch
+// (crypto.Batch: ~6 records in about 2/3 of the time one by one). It returns each record's
+// error.
+func (n *Node) store(recs []*Record, raws [][]byte, origin string) []error {
 	errs := make([]error, len(recs))
 	addrs := make([]netip.AddrPort, len(recs))
 	batch := crypto.NewBatch(len(recs))

@@ -32,7 +32,7 @@ func TestAPageKeepsItsValidRecordsAndRefusesTheForgedOne(t *testing.T) {
 		}
 		// The first record again: stale once the page's first copy is kept.
 		recs, raws = append(recs, recs[0]), append(raws, raws[0])
-		errs := n.storeBatch(recs, raws, "origin")
+		errs := n.store(recs, raws, "origin")
 		for i, err := range errs {
 			switch {
 			case i == forgedAt && !errors.Is(err, ErrRecordSig):
