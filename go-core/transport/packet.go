@@ -22,7 +22,8 @@ import (
 //	cookie   r→i  u32le receiver index ‖ the hello's ephemeral key[:16] ‖ cookie[16]
 //	response r→i  u32le sender index ‖ u32le receiver index ‖ XX message 2 (192)
 //	finish   i→r  u32le receiver index ‖ XX message 3 (160) ‖ a frame (the initiator repeats message 3
-//	              in front of its frames until a frame of the responder shows it arrived)
+//	              in front of its frames until a frame of the responder shows it arrived; the
+//	              responder sends an empty frame if it has nothing to say)
 //	data          u32le receiver index ‖ frame (u64le epoch ‖ u64le counter ‖ ciphertext ‖ tag)
 const (
 	typeHello    = 1

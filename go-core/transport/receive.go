@@ -291,12 +291,14 @@ func (t *Transport) onFinish(from netip.AddrPort, pkt []byte) {
 		}
 		// Their handshake completed: ours towards the same identity there is redundant.
 		t.abandonLocked(p)
-		t.installLocked(p, &session{local: idx, remote: ho.remoteIndex, key: k, keys: keys})
+		s := &session{local: idx, remote: ho.remoteIndex, key: k, keys: keys}
+		t.installLocked(p, s)
 		frames := ho.frames
 		t.mu.Unlock()
 		for _, f := range frames {
 			t.onFrame(from, idx, f)
 		}
+		t.confirm(s)
 	})
 	if !ok {
 		ho.busy = false
@@ -333,7 +335,7 @@ func (t *Transport) onFrame(from netip.AddrPort, idx uint32, frame []byte) {
 	s.finish = nil // the responder has message 3: it sealed this frame
 	peerID := []byte(s.key.id)
 	t.mu.Unlock()
-	if t.handler != nil {
+	if t.handler != nil && len(msg) > 0 { // an empty frame confirms a session
 		t.handler(from, peerID, msg)
 	}
 }
@@ -381,6 +383,14 @@ func (t *Transport) sweep(now time.Time, sessions bool) {
 		}
 	}
 	for k, p := range t.peers {
+		if s := p.current; s != nil && s.finish != nil && now.Sub(s.established) > t.cfg.HandshakeTimeout {
+			// The responder never confirmed our session (its half-open handshake expired
+			// before message 3 arrived): the next message makes a new one.
+			t.stats.Timeouts++
+			s.keys.Close()
+			delete(t.sessions, s.local)
+			p.current = nil
+		}
 		if pd := p.pending; pd != nil && !pd.busy && now.Sub(pd.started) > t.cfg.HandshakeTimeout {
 			t.stats.Timeouts++
 			t.abandonLocked(p)

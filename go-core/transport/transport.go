@@ -360,7 +360,21 @@ func (t *Transport) installLocked(p *peer, s *session) {
 	t.stats.Handshakes++
 	queue := p.queue
 	p.queue = nil
+	if s.finish != nil && len(queue) == 0 {
+		queue = [][]byte{nil} // message 3 goes at once (a rekey may have nothing to send)
+	}
 	for _, msg := range queue {
 		_ = t.sealLocked(s, msg)
+	}
+}
+
+// confirm sends an empty frame under the responder's new session s if nothing was sent under
+// it yet: the initiator repeats message 3 until it receives a frame, and drops a session
+// still unconfirmed after HandshakeTimeout.
+func (t *Transport) confirm(s *session) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.sessions[s.local] == s && s.keys.Send.Counter() == 0 {
+		_ = t.sealLocked(s, nil)
 	}
 }
