@@ -40,6 +40,9 @@ const (
 
 	// lookupTimeout: a NODES reply later than this is unsolicited (the FINDNODE is forgotten).
 	lookupTimeout = 2 * time.Second
+	// maxLookupsPerContact bounds the FINDNODEs awaiting a reply from one contact: a round asks
+	// one contact at most three times (bootstrap, neighbourhood, random id).
+	maxLookupsPerContact = 3
 	// maxNewContactsPerReply: unknown contacts of one NODES reply that get a ping, at most one
 	// per IP: a reply listing made-up contacts at a victim's address reflects at most one
 	// 256-byte hello per reply (the reply itself is larger).

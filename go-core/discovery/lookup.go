@@ -4,33 +4,59 @@ import (
 	"time"
 )
 
-// findNode asks c for the contacts closest to target; only then is a NODES reply from c taken.
+// findNode asks c for the contacts closest to target; only then is a NODES reply from c taken,
+// one per FINDNODE (at most maxLookupsPerContact awaited from one contact).
 func (n *Node) findNode(c Contact, target NodeID) {
+	now := time.Now()
 	n.mu.Lock()
-	if len(n.lookups) >= maxPendingPings {
+	asked, ok := n.lookups[string(c.PeerID)]
+	if !ok && len(n.lookups) >= maxPendingPings {
 		n.mu.Unlock()
 		return
 	}
-	n.lookups[string(c.PeerID)] = time.Now()
+	if len(asked) >= maxLookupsPerContact {
+		asked = asked[1:]
+	}
+	n.lookups[string(c.PeerID)] = append(asked, now)
 	n.mu.Unlock()
 	n.send(c, append([]byte{msgFindNode}, target[:]...))
 }
 
-// solicited reports (and settles) a FINDNODE to peerID awaiting its reply.
+// solicited reports (and settles) a FINDNODE to peerID awaiting its reply: the oldest one not
+// expired.
 func (n *Node) solicited(peerID []byte) bool {
+	now := time.Now()
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	sent, ok := n.lookups[string(peerID)]
-	delete(n.lookups, string(peerID))
-	return ok && time.Since(sent) < lookupTimeout
+	asked := unexpired(n.lookups[string(peerID)], now)
+	if len(asked) == 0 {
+		delete(n.lookups, string(peerID))
+		return false
+	}
+	if len(asked) == 1 {
+		delete(n.lookups, string(peerID))
+	} else {
+		n.lookups[string(peerID)] = asked[1:]
+	}
+	return true
+}
+
+// unexpired is asked (send times, oldest first) without the lookups older than lookupTimeout.
+func unexpired(asked []time.Time, now time.Time) []time.Time {
+	for len(asked) > 0 && now.Sub(asked[0]) >= lookupTimeout {
+		asked = asked[1:]
+	}
+	return asked
 }
 
 func (n *Node) expireLookups(now time.Time) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	for id, sent := range n.lookups {
-		if now.Sub(sent) >= lookupTimeout {
+	for id, asked := range n.lookups {
+		if asked = unexpired(asked, now); len(asked) == 0 {
 			delete(n.lookups, id)
+		} else {
+			n.lookups[id] = asked
 		}
 	}
 }

@@ -74,7 +74,7 @@ type Node struct {
 	pulls    map[[32]byte]*pull
 	sets     map[[32]byte]*heldSet
 	pings    map[uint64]pendingPing
-	lookups  map[string]time.Time // FINDNODE sent, by contact PeerId
+	lookups  map[string][]time.Time // FINDNODEs awaiting their reply (send times), by contact PeerId
 	checks   *checker
 	// unchecked: records stored since the last round, not checked yet (checkRecords).
 	unchecked []*stored
@@ -115,7 +115,7 @@ func New(id *crypto.Identity, cfg Config) (*Node, error) {
 		pulls:    map[[32]byte]*pull{},
 		sets:     map[[32]byte]*heldSet{},
 		pings:    map[uint64]pendingPing{},
-		lookups:  map[string]time.Time{},
+		lookups:  map[string][]time.Time{},
 		done:     make(chan struct{}),
 	}
 	conn := cfg.Conn
