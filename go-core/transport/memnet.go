@@ -25,8 +25,9 @@ type MemNetwork struct {
 	endpoints sync.Map
 	// Hook sees each datagram before delivery; returning false drops it.
 	Hook func(from, to netip.AddrPort, pkt []byte) bool
-	// Bytes and Packets count what was delivered.
-	Bytes, Packets atomic.Uint64
+	// Bytes and Packets count what was delivered; Overflows, the datagrams dropped because
+	// their endpoint's queue was full.
+	Bytes, Packets, Overflows atomic.Uint64
 }
 
 // NewMemNetwork makes an empty network.
@@ -45,6 +46,8 @@ type memConn struct {
 	in   chan datagram
 	done chan struct{}
 	once sync.Once
+	// overflows: datagrams to this endpoint dropped because its queue was full.
+	overflows atomic.Uint64
 }
 
 // Listen attaches an endpoint at addr.
@@ -54,6 +57,15 @@ func (m *MemNetwork) Listen(addr netip.AddrPort) (PacketConn, error) {
 		return nil, errors.New("transport: address in use")
 	}
 	return c, nil
+}
+
+// OverflowsAt is how many datagrams to addr were dropped because its queue was full (0 for an
+// address nobody listens on).
+func (m *MemNetwork) OverflowsAt(addr netip.AddrPort) uint64 {
+	if v, ok := m.endpoints.Load(addr); ok {
+		return v.(*memConn).overflows.Load()
+	}
+	return 0
 }
 
 // Inject delivers pkt to `to` as if `from` had sent it (spoofing, for tests).
@@ -76,6 +88,8 @@ func (m *MemNetwork) deliver(from, to netip.AddrPort, pkt []byte) {
 		m.Packets.Add(1)
 	case <-c.done:
 	default:
+		m.Overflows.Add(1)
+		c.overflows.Add(1)
 	}
 }
 
