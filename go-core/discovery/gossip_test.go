@@ -93,3 +93,30 @@ func TestGossipBatchesTheRecordsOfAMoment(t *testing.T) {
 		t.Fatalf("5 records came in %d datagrams", got)
 	}
 }
+
+// While its table is thin, a daemon pushes the records registered through its API to each
+// contact once, not to one contact every round: in the 1,000-daemon benchmark, every joining
+// daemon pushed its record to the first bootstrap daemon round after round, and that daemon
+// dropped datagrams by the thousand.
+func TestAThinTablePushesEachContactOnce(t *testing.T) {
+	b := startDaemon(t, mustID(t), "127.0.0.1:0", nil)
+	a := startDaemon(t, mustID(t), "127.0.0.1:0", []Contact{b.Self()})
+	if _, err := a.Register(signed(t, mustID(t), 1, at(0), nodeListener(t))); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		if s, _ := b.Stats(); s.Records == 1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the record never reached the bootstrap daemon")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	time.Sleep(15 * testRefresh)
+	// (one stale copy may cross: a push and a pull page in flight together)
+	if s, _ := b.Stats(); s.Stale > 1 {
+		t.Fatalf("the bootstrap daemon got the record again and again: %+v", s)
+	}
+}

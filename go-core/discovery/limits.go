@@ -54,6 +54,10 @@ const (
 	// pushRounds: a daemon pushes the records registered through its API to one contact every
 	// 10 rounds (gossip and pulls carry them further).
 	pushRounds = 10
+	// maxPushed bounds the contacts remembered as having the local records (a thin table
+	// holds fewer than BucketSize; a table that stays thin while contacts come and go starts
+	// over past this many).
+	maxPushed = 4 * BucketSize
 	// maxPendingPings bounds the pings awaiting their pong.
 	maxPendingPings = 1024
 

@@ -75,7 +75,10 @@ type Node struct {
 	sets     map[[32]byte]*heldSet
 	pings    map[uint64]pendingPing
 	lookups  map[string][]time.Time // FINDNODEs awaiting their reply (send times), by contact PeerId
-	checks   *checker
+	// pushed: the contacts the local records went to since they last changed (while the
+	// table is thin).
+	pushed map[string]bool
+	checks *checker
 	// unchecked: records stored since the last round, not checked yet (checkRecords).
 	unchecked []*stored
 	// outbox: records waiting to be gossiped (gossip.go), outboxBytes their encoded size.
@@ -116,6 +119,7 @@ func New(id *crypto.Identity, cfg Config) (*Node, error) {
 		sets:     map[[32]byte]*heldSet{},
 		pings:    map[uint64]pendingPing{},
 		lookups:  map[string][]time.Time{},
+		pushed:   map[string]bool{},
 		done:     make(chan struct{}),
 	}
 	conn := cfg.Conn
@@ -196,6 +200,28 @@ func (n *Node) send(c Contact, msg []byte) {
 	if err := n.tr.Send(c.Addr, c.PeerID, msg); err != nil {
 		n.log.Debug("send failed", "to", c.Addr, "err", err)
 	}
+}
+
+// pushTargets is the contact the local records go to this round, if any: while the table is
+// thin, one that has not had them since they last changed; every pushRounds rounds, any one.
+func (n *Node) pushTargets(all []*entry, round int) []*entry {
+	if len(all) >= BucketSize {
+		if round%pushRounds == 0 {
+			return pick(all, 1, nil)
+		}
+		return nil
+	}
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if len(n.pushed) >= maxPushed {
+		clear(n.pushed)
+	}
+	fresh := slices.DeleteFunc(slices.Clone(all), func(e *entry) bool { return n.pushed[string(e.PeerID)] })
+	to := pickInPlace(fresh, 1, nil)
+	for _, e := range to {
+		n.pushed[string(e.PeerID)] = true
+	}
+	return to
 }
 
 // pick is up to k random entries of all, except `except`.
@@ -290,13 +316,11 @@ func (n *Node) refresh(round int) {
 		}
 	}
 	// The records registered here reach the network even if the table was empty when they
-	// were registered: one contact gets them every pushRounds rounds (and gossips what is new
-	// to it), every round while the table is thin.
-	if len(all) < BucketSize || round%pushRounds == 0 {
-		for _, e := range pick(all, 1, nil) {
-			for _, msg := range putRecords(local) {
-				n.send(e.Contact, msg)
-			}
+	// were registered: while the table is thin, each contact gets them once (and gossips what
+	// is new to it); one contact every pushRounds rounds after.
+	for _, e := range n.pushTargets(all, round) {
+		for _, msg := range putRecords(local) {
+			n.send(e.Contact, msg)
 		}
 	}
 	n.pullRound(genesis, all, now)

@@ -87,6 +87,7 @@ func (n *Node) Register(raw []byte) (*Record, error) {
 	}
 	n.mu.Lock()
 	n.local[key] = raw
+	clear(n.pushed) // every contact is to get the new record
 	n.mu.Unlock()
 	n.gossip(raw, nil)
 	return rec, nil
