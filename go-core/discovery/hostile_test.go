@@ -239,8 +239,8 @@ func TestInterestsAreBounded(t *testing.T) {
 }
 
 // Finding: the table had no subnet limits and inserted every handshaken sender. Now 2 per /24
-// per bucket, 10 per table, replacements take evicted contacts' places, and local addresses are
-// refused unless served.
+// per bucket, 10 per table, replacements take evicted contacts' places once they answer, and
+// local addresses are refused unless served.
 func TestTheTableKeepsSubnetLimitsAndReplacements(t *testing.T) {
 	tab := newTable(IDOf(mustID(t).PeerID), false)
 	now := time.Now()
@@ -279,11 +279,17 @@ func TestTheTableKeepsSubnetLimitsAndReplacements(t *testing.T) {
 		t.Fatal("no bucket filled")
 	}
 	victim := tab.buckets[full].entries[0]
+	var next Contact
+	var ok bool
 	for range maxPingFailures {
-		tab.failed(victim.PeerID)
+		next, ok = tab.failed(victim.PeerID)
 	}
-	if tab.has(victim.PeerID) || len(tab.buckets[full].entries) != BucketSize {
-		t.Fatalf("eviction: has %v, %d entries", tab.has(victim.PeerID), len(tab.buckets[full].entries))
+	if tab.has(victim.PeerID) || !ok || len(tab.buckets[full].entries) != BucketSize-1 {
+		t.Fatalf("eviction: has %v, replacement %v, %d entries", tab.has(victim.PeerID), ok, len(tab.buckets[full].entries))
+	}
+	// The replacement is pinged; once it answers, it takes the place.
+	if !tab.add(next, now) || len(tab.buckets[full].entries) != BucketSize {
+		t.Fatalf("the replacement did not move in: %d entries", len(tab.buckets[full].entries))
 	}
 }
 

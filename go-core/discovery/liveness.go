@@ -46,20 +46,27 @@ func (n *Node) ponged(c Contact, nonce []byte) bool {
 }
 
 // livenessRound counts every ping unanswered for pingTimeout as a miss (maxPingFailures in a
-// row evict the contact; an answer resets the count), and pings the contacts idle for
-// idleRounds rounds that have no ping outstanding, at most pingsPerRound of them.
+// row evict the contact, and its bucket's newest replacement is pinged; an answer resets the
+// count), and pings the contacts idle for idleRounds rounds that have no ping outstanding, at
+// most pingsPerRound of them.
 func (n *Node) livenessRound(all []*entry, now time.Time) {
 	n.mu.Lock()
 	outstanding := map[string]bool{}
+	var replacements []Contact
 	for nonce, p := range n.pings {
 		if now.Sub(p.sent) >= pingTimeout {
 			delete(n.pings, nonce)
-			n.table.failed(p.contact.PeerID)
+			if r, ok := n.table.failed(p.contact.PeerID); ok {
+				replacements = append(replacements, r)
+			}
 			continue
 		}
 		outstanding[string(p.contact.PeerID)] = true
 	}
 	n.mu.Unlock()
+	for _, r := range replacements {
+		n.ping(r)
+	}
 	idle := slices.DeleteFunc(slices.Clone(all), func(e *entry) bool {
 		return now.Sub(e.lastSeen) <= idleRounds*n.cfg.Refresh || outstanding[string(e.PeerID)]
 	})

@@ -45,3 +45,46 @@ func TestEveryFindNodeTakesItsReply(t *testing.T) {
 		t.Fatalf("want both replies taken and the third refused: %+v", s)
 	}
 }
+
+// A contact a NODES reply names for a full bucket goes on the replacement list without a ping
+// (no handshake until a place frees); one for a bucket with room is pinged. (Pinging the
+// replacements too made 1,000 daemons do 110–140 handshakes each for 90 contacts.)
+func TestContactsForAFullBucketCostNoHandshake(t *testing.T) {
+	d := startDaemon(t, mustID(t), "127.0.0.1:0", nil)
+	inBucket := func(want int) Contact {
+		for {
+			c := Contact{PeerID: mustID(t).PeerID}
+			if distanceBucket(d.table.self, IDOf(c.PeerID)) == want {
+				return c
+			}
+		}
+	}
+	d.mu.Lock()
+	for i := range BucketSize {
+		c := inBucket(255)
+		c.Addr = netip.AddrPortFrom(netip.AddrFrom4([4]byte{12, 0, byte(i), 1}), 30400)
+		d.table.add(c, time.Now())
+	}
+	d.mu.Unlock()
+	vaddr, vbytes := victim(t)
+	full := inBucket(255)
+	full.Addr = vaddr
+	d.learn([]Contact{full})
+	time.Sleep(300 * time.Millisecond)
+	d.mu.Lock()
+	kept := len(d.table.buckets[255].replacements)
+	d.mu.Unlock()
+	if vbytes.Load() != 0 || kept != 1 {
+		t.Fatalf("a contact for the full bucket: %d bytes sent to it, %d replacements", vbytes.Load(), kept)
+	}
+	room := inBucket(254)
+	room.Addr = vaddr
+	d.learn([]Contact{room})
+	deadline := time.Now().Add(3 * time.Second)
+	for vbytes.Load() == 0 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if vbytes.Load() == 0 {
+		t.Fatal("a contact for a bucket with room was not pinged")
+	}
+}

@@ -11,8 +11,10 @@ import (
 const (
 	// BucketSize is k: contacts kept per distance bucket.
 	BucketSize = 16
-	// maxReplacements: verified contacts kept per bucket to take the place of evicted ones
-	// (go-ethereum's replacement list).
+	// maxReplacements: contacts kept per bucket to take the place of evicted ones
+	// (go-ethereum's replacement list): those that answered while their bucket was full, and
+	// those NODES replies named for a full bucket. A replacement is pinged when a place frees
+	// and enters once it answers, so learning one costs no handshake.
 	maxReplacements = 10
 	// bucketSubnetLimit and tableSubnetLimit bound the contacts of one IPv4 /24 (IPv6 /56) per
 	// bucket and per table, as go-ethereum does: node ids are cheap to grind, addresses are not.
@@ -128,30 +130,48 @@ func (t *table) remove(b *bucket, j int) {
 	}
 }
 
-// failed counts a missed ping; after maxPingFailures the contact is evicted and the most
-// recent replacement that fits the subnet limits takes its place.
-func (t *table) failed(peerID []byte) {
+// failed counts a missed ping; after maxPingFailures the contact is evicted, and the most
+// recent replacement that fits the subnet limits is returned: to be pinged, it takes the
+// place once it answers.
+func (t *table) failed(peerID []byte) (Contact, bool) {
 	id := IDOf(peerID)
 	i := distanceBucket(t.self, id)
 	if i < 0 {
-		return
+		return Contact{}, false
 	}
 	b := &t.buckets[i]
 	j := slices.IndexFunc(b.entries, func(e *entry) bool { return e.id == id })
 	if j < 0 {
-		return
+		return Contact{}, false
 	}
 	if b.entries[j].failures++; b.entries[j].failures < maxPingFailures {
-		return
+		return Contact{}, false
 	}
 	t.remove(b, j)
 	for len(b.replacements) > 0 {
 		r := b.replacements[len(b.replacements)-1]
 		b.replacements = b.replacements[:len(b.replacements)-1]
-		if t.add(r.Contact, r.lastSeen) {
-			return
+		if _, ok := t.admissible(r.Contact); ok {
+			return r.Contact, true
 		}
 	}
+	return Contact{}, false
+}
+
+// candidate keeps c, named by a NODES reply and not verified, on the replacement list of its
+// full bucket; false if c is known, its bucket has room (c is worth a ping) or the list is full.
+func (t *table) candidate(c Contact) bool {
+	b, ok := t.admissible(c)
+	if !ok || len(b.entries) < BucketSize || len(b.replacements) >= maxReplacements {
+		return false
+	}
+	id := IDOf(c.PeerID)
+	known := func(e *entry) bool { return e.id == id }
+	if slices.ContainsFunc(b.entries, known) || slices.ContainsFunc(b.replacements, known) {
+		return false
+	}
+	b.replacements = append(b.replacements, &entry{Contact: c, id: id})
+	return true
 }
 
 // closest returns up to n contacts closest to target by XOR distance.
@@ -239,21 +259,6 @@ func (t *table) admissible(c Contact) (*bucket, bool) {
 func (t *table) hasRoom(c Contact) bool {
 	b, ok := t.admissible(c)
 	return ok && len(b.entries) < BucketSize
-}
-
-// wants reports whether c, once verified, would be kept: in its bucket, or on the replacement
-// list of its full bucket while that list has room. A contact the table would drop is not
-// worth the handshake that verifying it costs.
-func (t *table) wants(c Contact) bool {
-	b, ok := t.admissible(c)
-	if !ok {
-		return false
-	}
-	if len(b.entries) < BucketSize {
-		return true
-	}
-	id := IDOf(c.PeerID)
-	return len(b.replacements) < maxReplacements && !slices.ContainsFunc(b.replacements, func(r *entry) bool { return r.id == id })
 }
 
 // has reports whether peerID is in the table.
