@@ -371,14 +371,10 @@ func (t *Transport) sweep(now time.Time, sessions bool) {
 		}
 	}
 	if sessions {
-		for idx, s := range t.sessions {
+		for _, s := range t.sessions {
 			idle := now.Sub(s.lastRecv) > t.cfg.SessionLifetime
 			if (!s.retired.IsZero() && now.Sub(s.retired) > retiredGrace) || idle {
-				s.keys.Close()
-				delete(t.sessions, idx)
-				if p := t.peers[s.key]; p != nil && p.current == s {
-					p.current = nil
-				}
+				t.dropSessionLocked(s)
 			}
 		}
 	}
@@ -387,9 +383,7 @@ func (t *Transport) sweep(now time.Time, sessions bool) {
 			// The responder never confirmed our session (its half-open handshake expired
 			// before message 3 arrived): the next message makes a new one.
 			t.stats.Timeouts++
-			s.keys.Close()
-			delete(t.sessions, s.local)
-			p.current = nil
+			t.dropSessionLocked(s)
 		}
 		if pd := p.pending; pd != nil && !pd.busy && now.Sub(pd.started) > t.cfg.HandshakeTimeout {
 			t.stats.Timeouts++
@@ -405,5 +399,14 @@ func (t *Transport) sweep(now time.Time, sessions bool) {
 				delete(t.peers, k)
 			}
 		}
+	}
+}
+
+// dropSessionLocked forgets session s and zeroizes its keys; its peer sends under it no more.
+func (t *Transport) dropSessionLocked(s *session) {
+	s.keys.Close()
+	delete(t.sessions, s.local)
+	if p := t.peers[s.key]; p != nil && p.current == s {
+		p.current = nil
 	}
 }
