@@ -80,6 +80,17 @@ func victim(t *testing.T) (netip.AddrPort, *atomic.Uint64) {
 	return c.LocalAddr().(*net.UDPAddr).AddrPort(), &got
 }
 
+// waitUnsolicited waits up to `within` for d to have counted n replies nobody asked for.
+func waitUnsolicited(d *Node, n uint64, within time.Duration) {
+	deadline := time.Now().Add(within)
+	for time.Now().Before(deadline) {
+		if s, _ := d.Stats(); s.Unsolicited >= n {
+			return
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
 // madeUp lists n fresh PeerIds at addr.
 func madeUp(t *testing.T, n int, addr netip.AddrPort) []Contact {
 	out := make([]Contact, n)
@@ -101,13 +112,7 @@ func TestANodesReplyNobodyAskedForSendsNothing(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	deadline := time.Now().Add(5 * time.Second)
-	for time.Now().Before(deadline) {
-		if s, _ := d.Stats(); s.Unsolicited >= 3 {
-			break
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	waitUnsolicited(d, 3, 5*time.Second)
 	time.Sleep(300 * time.Millisecond)
 	if s, _ := d.Stats(); s.Unsolicited < 3 || vbytes.Load() != 0 {
 		t.Fatalf("unsolicited %d, victim got %d bytes", s.Unsolicited, vbytes.Load())

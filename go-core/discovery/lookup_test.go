@@ -34,13 +34,7 @@ func TestEveryFindNodeTakesItsReply(t *testing.T) {
 	if err := a.send(d.Self().Addr, d.id.PeerID, encodeNodes(nil)); err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.Now().Add(3 * time.Second)
-	for time.Now().Before(deadline) {
-		if s, _ := d.Stats(); s.Unsolicited >= 1 {
-			break
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	waitUnsolicited(d, 1, 3*time.Second)
 	if s, _ := d.Stats(); s.Unsolicited != 1 || s.Contacts != 1 {
 		t.Fatalf("want both replies taken and the third refused: %+v", s)
 	}
