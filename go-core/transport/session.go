@@ -36,8 +36,10 @@ type pending struct {
 	msg1    []byte
 	hello   []byte
 	started time.Time
-	busy    bool // a pool job holds hs
-	cookies int  // cookie replies followed
+	helloAt time.Time // when the hello was last sent
+	resent  bool      // the hello went again for want of an answer (once)
+	busy    bool      // a pool job holds hs
+	cookies int       // cookie replies followed
 }
 
 // halfOpen is a handshake answered with message 2, waiting for message 3.

@@ -295,12 +295,18 @@ func (t *Transport) startLocked(p *peer, now time.Time) {
 			cookie = &p.cookie
 		}
 		pd.hello = encodeHello(pd.index, cookie, msg1)
-		t.writeLocked(p.key.addr, pd.hello)
+		t.helloLocked(p.key.addr, pd)
 	})
 	if !ok {
 		t.stats.HandshakesShed++
 		t.abandonLocked(p)
 	}
+}
+
+// helloLocked sends pd's hello to addr: first, after a cookie reply, or again (sweep).
+func (t *Transport) helloLocked(addr netip.AddrPort, pd *pending) {
+	pd.helloAt = time.Now()
+	t.writeLocked(addr, pd.hello)
 }
 
 // abandonLocked forgets p's own handshake.

@@ -421,6 +421,39 @@ func TestOneWayMessagesKeepTheirSession(t *testing.T) {
 	}
 }
 
+// A hello, a cookie reply or a message 2 lost on the way costs one resend of the hello after
+// half the handshake timeout, not the handshake: the message waiting on it arrives, nothing
+// times out, and each side completes one handshake (a repeated hello gets the stored answer).
+func TestALostHandshakeDatagramIsRecoveredWithoutATimeout(t *testing.T) {
+	for _, lost := range []struct {
+		name string
+		kind byte
+	}{{"hello", typeHello}, {"cookie reply", typeCookie}, {"message 2", typeResponse}} {
+		t.Run(lost.name, func(t *testing.T) {
+			mn := NewMemNetwork()
+			var dropped atomic.Bool
+			mn.Hook = func(_, _ netip.AddrPort, pkt []byte) bool {
+				return pkt[0] != lost.kind || !dropped.CompareAndSwap(false, true)
+			}
+			cfg := Config{HandshakeTimeout: 800 * time.Millisecond}
+			var bb inbox
+			a := memNode(t, mn, 1, cfg, nil)
+			b := memNode(t, mn, 2, cfg, bb.handler)
+			if err := a.Send(b.LocalAddr(), b.id.PeerID, []byte("waits")); err != nil {
+				t.Fatal(err)
+			}
+			deadline := time.Now().Add(3 * cfg.HandshakeTimeout)
+			for bb.count() == 0 && time.Now().Before(deadline) {
+				time.Sleep(5 * time.Millisecond)
+			}
+			sa, sb := a.Stats(), b.Stats()
+			if !dropped.Load() || bb.count() != 1 || sa.Timeouts != 0 || sa.Handshakes != 1 || sb.Handshakes != 1 {
+				t.Fatalf("lost %s: b received %d messages; a %+v, b %+v", lost.name, bb.count(), sa, sb)
+			}
+		})
+	}
+}
+
 func TestAHandshakeToNobodyTimesOut(t *testing.T) {
 	a := udpNode(t, Config{HandshakeTimeout: 100 * time.Millisecond}, nil)
 	r := raw(t) // receives the hello, never answers
