@@ -24,6 +24,7 @@ const (
 type pendingPing struct {
 	contact Contact
 	sent    time.Time
+	missed  bool // counted as a miss (pingTimeout); its pong is still taken until pongGrace
 }
 
 func leUint64(b []byte) uint64 { return binary.LittleEndian.Uint64(b) }
@@ -46,22 +47,27 @@ func (n *Node) ponged(c Contact, nonce []byte) bool {
 }
 
 // livenessRound counts every ping unanswered for pingTimeout as a miss (maxPingFailures in a
-// row evict the contact, and its bucket's newest replacement is pinged; an answer resets the
-// count), and pings the contacts idle for idleRounds rounds that have no ping outstanding, at
-// most pingsPerRound of them.
+// row evict the contact, and its bucket's newest replacement is pinged; an answer, even a late
+// one, resets the count), forgets pings after pongGrace, and pings the contacts idle for
+// idleRounds rounds that have no ping outstanding (missed ones aside), at most pingsPerRound.
 func (n *Node) livenessRound(all []*entry, now time.Time) {
 	n.mu.Lock()
 	outstanding := map[string]bool{}
 	var replacements []Contact
 	for nonce, p := range n.pings {
-		if now.Sub(p.sent) >= pingTimeout {
+		switch age := now.Sub(p.sent); {
+		case age >= pongGrace:
 			delete(n.pings, nonce)
+		case p.missed:
+		case age >= pingTimeout:
+			p.missed = true
+			n.pings[nonce] = p
 			if r, ok := n.table.failed(p.contact.PeerID); ok {
 				replacements = append(replacements, r)
 			}
-			continue
+		default:
+			outstanding[string(p.contact.PeerID)] = true
 		}
-		outstanding[string(p.contact.PeerID)] = true
 	}
 	n.mu.Unlock()
 	for _, r := range replacements {

@@ -82,3 +82,29 @@ func TestContactsForAFullBucketCostNoHandshake(t *testing.T) {
 		t.Fatal("a contact for a bucket with room was not pinged")
 	}
 }
+
+// A pong that comes after the ping timeout is still taken: the ping counts as missed, but the
+// pong puts the contact in the table (and would reset its misses). (Dropped as unsolicited, a
+// host behind on its own queue, which reads every pong late, evicted honest contacts: a loaded
+// 1,000-daemon network dropped ~47,000 late pongs.)
+func TestALatePongIsTaken(t *testing.T) {
+	d := startDaemon(t, mustID(t), "127.0.0.1:0", nil)
+	const late = pingTimeout + 500*time.Millisecond
+	a := newAttacker(t, func(a *attacker, from netip.AddrPort, peerID, msg []byte) {
+		if msg[0] == msgPing {
+			pong := append([]byte{msgPong}, msg[1:]...)
+			time.AfterFunc(late, func() { _ = a.send(from, peerID, pong) })
+		}
+	})
+	d.ping(a.contact())
+	deadline := time.Now().Add(late + 3*time.Second)
+	for time.Now().Before(deadline) {
+		if s, _ := d.Stats(); s.Contacts == 1 || s.Unsolicited > 0 {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if s, _ := d.Stats(); s.Contacts != 1 || s.Unsolicited != 0 {
+		t.Fatalf("a pong %v late: %+v", late, s)
+	}
+}
