@@ -67,7 +67,8 @@ func (n *Node) expireLookups(now time.Time) {
 // its replacement list unpinged (at most as many), and are pinged when a place frees.
 // A ping to a new contact costs a handshake (most of a millisecond of CPU on both sides):
 // pinging every unknown contact of every reply made 300 daemons do 84 handshakes each for 68
-// contacts; pinging those for the replacement lists too made 1,000 daemons do 110–140 for 90.
+// contacts; pinging those for the replacement lists too made 1,000 daemons do 110–140 for 90;
+// pinging 4 per reply, 106–114 for 95; 2 per reply, 72–88 for 67 (limits.go).
 func (n *Node) learn(contacts []Contact) {
 	hosts := map[string]bool{}
 	var fresh []Contact
