@@ -430,12 +430,15 @@ func TestALostHandshakeDatagramIsRecoveredWithoutATimeout(t *testing.T) {
 		kind byte
 	}{{"hello", typeHello}, {"cookie reply", typeCookie}, {"message 2", typeResponse}} {
 		t.Run(lost.name, func(t *testing.T) {
+			t.Parallel()
 			mn := NewMemNetwork()
 			var dropped atomic.Bool
 			mn.Hook = func(_, _ netip.AddrPort, pkt []byte) bool {
 				return pkt[0] != lost.kind || !dropped.CompareAndSwap(false, true)
 			}
-			cfg := Config{HandshakeTimeout: 800 * time.Millisecond}
+			// The resend goes at 1–1.5 s (sweeps every 500 ms), the timeout at 2–2.5 s: room
+			// for a handshake on a loaded machine.
+			cfg := Config{HandshakeTimeout: 2 * time.Second}
 			var bb inbox
 			a := memNode(t, mn, 1, cfg, nil)
 			b := memNode(t, mn, 2, cfg, bb.handler)
