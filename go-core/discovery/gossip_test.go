@@ -104,15 +104,8 @@ func TestAThinTablePushesEachContactOnce(t *testing.T) {
 	if _, err := a.Register(signed(t, mustID(t), 1, at(0), nodeListener(t))); err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		if s, _ := b.Stats(); s.Records == 1 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("the record never reached the bootstrap daemon")
-		}
-		time.Sleep(10 * time.Millisecond)
+	if !waitStats(b, 5*time.Second, func(s Stats) bool { return s.Records == 1 }) {
+		t.Fatal("the record never reached the bootstrap daemon")
 	}
 	time.Sleep(15 * testRefresh)
 	// (one stale copy may cross: a push and a pull page in flight together)

@@ -80,15 +80,23 @@ func victim(t *testing.T) (netip.AddrPort, *atomic.Uint64) {
 	return c.LocalAddr().(*net.UDPAddr).AddrPort(), &got
 }
 
-// waitUnsolicited waits up to `within` for d to have counted n replies nobody asked for.
-func waitUnsolicited(d *Node, n uint64, within time.Duration) {
+// waitStats waits up to `within` for d's stats to satisfy done; false if they never did.
+func waitStats(d *Node, within time.Duration, done func(Stats) bool) bool {
 	deadline := time.Now().Add(within)
-	for time.Now().Before(deadline) {
-		if s, _ := d.Stats(); s.Unsolicited >= n {
-			return
+	for {
+		if s, _ := d.Stats(); done(s) {
+			return true
+		}
+		if time.Now().After(deadline) {
+			return false
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
+}
+
+// waitUnsolicited waits up to `within` for d to have counted n replies nobody asked for.
+func waitUnsolicited(d *Node, n uint64, within time.Duration) {
+	waitStats(d, within, func(s Stats) bool { return s.Unsolicited >= n })
 }
 
 // madeUp lists n fresh PeerIds at addr.

@@ -97,13 +97,7 @@ func TestALatePongIsTaken(t *testing.T) {
 		}
 	})
 	d.ping(a.contact())
-	deadline := time.Now().Add(late + 3*time.Second)
-	for time.Now().Before(deadline) {
-		if s, _ := d.Stats(); s.Contacts == 1 || s.Unsolicited > 0 {
-			break
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	waitStats(d, late+3*time.Second, func(s Stats) bool { return s.Contacts == 1 || s.Unsolicited > 0 })
 	if s, _ := d.Stats(); s.Contacts != 1 || s.Unsolicited != 0 {
 		t.Fatalf("a pong %v late: %+v", late, s)
 	}
