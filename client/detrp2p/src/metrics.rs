@@ -128,9 +128,11 @@ impl Loss {
     }
 }
 
-/// The reasons bans and penalties are counted under: the plugin's own, GRANDPA's as
-/// `consensus`, anything else as `other` (a closed set: a peer cannot create a series).
-const REASONS: [&str; 12] = [
+/// The reasons bans and penalties are counted under: the plugin's own, each cost GRANDPA
+/// charges peers for (sc-consensus-grandpa's `cost` module and `Misbehavior`, those honest
+/// peers do not incur), any other GRANDPA reason as `consensus`, anything else as `other` (a
+/// closed set: a peer cannot create a series).
+const REASONS: [&str; 24] = [
     ReputationChange::RATE_LIMITED.reason,
     ReputationChange::REHANDSHAKE.reason,
     ReputationChange::FLOOD.reason,
@@ -141,17 +143,29 @@ const REASONS: [&str; 12] = [
     ReputationChange::BAD_HANDSHAKE.reason,
     ReputationChange::BAD_TAG.reason,
     ReputationChange::REPLAY.reason,
+    "Grandpa: Bad signature",
+    "Grandpa: Unknown voter",
+    "Grandpa: Future message",
+    "Grandpa: Out-of-scope message",
+    "Grandpa: Invalid view change",
+    "Grandpa: Bad packet",
+    "Grandpa: Malformed cath-up",
+    "Grandpa: Malformed commit",
+    "Grandpa: Bad cath-up message",
+    "Grandpa: Bad commit",
+    "Grandpa: Invalid catch-up",
+    "Grandpa: Invalid commit",
     "consensus",
     "other",
 ];
 
 /// The index in [`REASONS`] of `reason`.
 fn reason_index(reason: &str) -> usize {
-    let own = REASONS.len() - 2;
-    REASONS[..own].iter().position(|r| *r == reason).unwrap_or(if reason.starts_with("Grandpa") {
-        own
+    let named = REASONS.len() - 2;
+    REASONS[..named].iter().position(|r| *r == reason).unwrap_or(if reason.starts_with("Grandpa") {
+        named
     } else {
-        own + 1
+        named + 1
     })
 }
 
@@ -510,7 +524,8 @@ mod tests {
     fn reason_labels_come_from_a_closed_set() {
         let label = |reason| REASONS[reason_index(reason)];
         assert_eq!(label("replayed frame"), "replayed frame");
-        assert_eq!(label("Grandpa: Bad signature"), "consensus");
+        assert_eq!(label("Grandpa: Out-of-scope message"), "Grandpa: Out-of-scope message");
+        assert_eq!(label("Grandpa: a cost of a later version"), "consensus");
         assert_eq!(label("anything a peer could make us say"), "other");
     }
 
@@ -521,8 +536,14 @@ mod tests {
         stats.penalized(ReputationChange::RATE_LIMITED.reason);
         stats.penalized(ReputationChange::RATE_LIMITED.reason);
         stats.penalized("Grandpa: Bad signature");
+        stats.penalized("Grandpa: a cost of a later version");
         stats.penalized("something else");
-        let expected = [("consensus", 1), ("other", 1), ("over inbound rate limit", 2)];
+        let expected = [
+            ("Grandpa: Bad signature", 1),
+            ("consensus", 1),
+            ("other", 1),
+            ("over inbound rate limit", 2),
+        ];
         assert_eq!(stats.penalties(), expected.map(|(r, n)| (r.to_string(), n)).into());
     }
 
