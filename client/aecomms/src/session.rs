@@ -108,8 +108,9 @@ pub struct RecvHalf {
 
 impl RecvHalf {
     /// Opens a frame in place and returns the plaintext's range in it. Refuses, without any
-    /// change to the half or the frame: short frames, replays, an epoch other than this one or
-    /// the next, and frames that fail authentication.
+    /// change to the half: short frames, replays, an epoch other than this one or the next, and
+    /// frames that fail authentication (their body is then zeroed: no unauthenticated plaintext
+    /// is left).
     pub fn open(&mut self, frame: &mut [u8]) -> Result<Range<usize>, AeError> {
         if frame.len() < FRAME_OVERHEAD {
             return Err(AeError::FrameTooShort(frame.len()));

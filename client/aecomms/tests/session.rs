@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 use ed25519_dalek::{SigningKey, VerifyingKey};
 use etrid_aecomms::{
     ed25519_peer_id, handshake::in_memory, AeError, Binding, Handshake, LocalIdentity, Next,
-    RekeyPolicy, RemoteIdentity, Role, Session, FRAME_OVERHEAD,
+    RekeyPolicy, RemoteIdentity, Role, Session, FRAME_OVERHEAD, HEADER_LEN, TAG_LEN,
 };
 use proptest::prelude::*;
 
@@ -184,14 +184,16 @@ fn replays_and_reordering_are_refused() {
 }
 
 #[test]
-fn a_failed_frame_changes_nothing() {
+fn a_failed_frame_changes_nothing_and_leaves_no_plaintext() {
     let (mut a, mut b) = pair();
     let frame = seal(&mut a, b"data");
     let mut bad = frame.clone();
     *bad.last_mut().unwrap() ^= 1;
     let mut opened = bad.clone();
     assert_eq!(b.recv.open(&mut opened), Err(AeError::BadTag));
-    assert_eq!(opened, bad, "a refused frame is left as it was");
+    assert_eq!(opened[..HEADER_LEN], bad[..HEADER_LEN], "the header is left as it was");
+    let body = HEADER_LEN..bad.len() - TAG_LEN;
+    assert_eq!(opened[body], [0; 4], "no unauthenticated plaintext is left");
     assert_eq!(open(&mut b, &frame).unwrap(), b"data");
     assert_eq!(open(&mut b, &[0; 5]), Err(AeError::FrameTooShort(5)));
 }
