@@ -1,13 +1,15 @@
 //! AEComms over a TCP stream, framed as the Go comparison frames it: every handshake message and
 //! every sealed frame is `u32le(length) ‖ bytes`, each message one write, each frame sealed and
-//! opened in place in one reused buffer per direction. The reader reads straight from its
-//! socket, as tendermint-p2p's SecretConnection does (no buffer under either).
+//! opened in place in one reused buffer per direction. The reader reads through the same buffer
+//! SecretConnection's does ([`crate::tcp::Buffered`]).
 
 use std::{
     io::{self, Read, Write},
     net::TcpStream,
     time::Instant,
 };
+
+use crate::tcp::Buffered;
 
 use ed25519_dalek::SigningKey;
 use etrid_aecomms::{
@@ -73,7 +75,7 @@ pub struct Writer {
 
 /// The receiving end of an established session.
 pub struct Reader {
-    stream: TcpStream,
+    stream: Buffered,
     recv: RecvHalf,
     buf: Vec<u8>,
 }
@@ -91,7 +93,7 @@ pub fn handshake(
     if let Some(first) = first {
         write_message(&mut stream, &first)?;
     }
-    let mut reader = stream.try_clone()?;
+    let mut reader = Buffered::new(stream.try_clone()?);
     let mut buf = Vec::with_capacity(MAX_HANDSHAKE_MESSAGE);
     let session = loop {
         let message = read_message(&mut reader, &mut buf, MAX_HANDSHAKE_MESSAGE)?;

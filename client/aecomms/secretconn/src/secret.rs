@@ -1,7 +1,10 @@
 //! CometBFT's SecretConnection from the `tendermint-p2p` crate, used as its users use it: over a
-//! `TcpStream`, split into its sending and receiving halves.
+//! TCP stream (read through the same buffer AEComms reads through), split into its sending and
+//! receiving halves.
 
 use std::{io, net::TcpStream};
+
+use crate::tcp::Buffered;
 
 use ed25519_consensus::SigningKey;
 use tendermint_p2p::secret_connection::{Receiver, SecretConnection, Sender, Version};
@@ -18,7 +21,8 @@ pub fn generate() -> SigningKey {
 pub fn handshake(
     stream: TcpStream,
     key: &SigningKey,
-) -> io::Result<(Sender<TcpStream>, Receiver<TcpStream>)> {
+) -> io::Result<(Sender<Buffered>, Receiver<Buffered>)> {
+    let stream = Buffered::new(stream);
     let connection = SecretConnection::new(stream, key.clone(), VERSION).map_err(other)?;
     connection.split().map_err(other)
 }
