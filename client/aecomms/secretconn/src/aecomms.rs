@@ -9,13 +9,13 @@ use std::{
     time::Instant,
 };
 
-use crate::tcp::Buffered;
-
 use ed25519_dalek::SigningKey;
 use etrid_aecomms::{
     ed25519_peer_id, AeError, Binding, Handshake, LocalIdentity, Next, RecvHalf, RekeyPolicy,
     RemoteIdentity, SendHalf, FRAME_OVERHEAD, HEADER_LEN, MAX_HANDSHAKE_MESSAGE,
 };
+
+use crate::tcp::Buffered;
 
 /// The largest frame a reader accepts: a 64 KiB message and its overhead.
 const MAX_FRAME: usize = 64 * 1024 + FRAME_OVERHEAD;

@@ -2,8 +2,9 @@
 //! design (X25519, ChaCha20-Poly1305, an Ed25519-authenticated handshake), measured the same way
 //! in the same run, as `go-core/bench/secretconn` does in Go: the same TCP loopback connections
 //! (Nagle off on both), the same buffered reads (65 KiB, as in Go), the same pipelining (a writer
-//! and a reader thread), the same message sizes; established-session throughput at 1, 16 and 64 KiB, and whole handshakes per second
-//! (both sides, each on a fresh TCP pair, long-term keys made once). Each figure is measured
+//! and a reader thread), the same message sizes; established-session throughput at 1, 16 and
+//! 64 KiB, and whole handshakes per second (both sides, each on a fresh TCP pair, long-term keys
+//! made once). Each figure is measured
 //! [`ROUNDS`] times, the two designs alternately, and the median is printed against the goal of
 //! issue 16. Run by `make bench`.
 

@@ -4,10 +4,10 @@
 
 use std::{io, net::TcpStream};
 
-use crate::tcp::Buffered;
-
 use ed25519_consensus::SigningKey;
 use tendermint_p2p::secret_connection::{Receiver, SecretConnection, Sender, Version};
+
+use crate::tcp::Buffered;
 
 /// The protocol version of current CometBFT (the transcript-hash handshake).
 const VERSION: Version = Version::V0_34;

@@ -531,7 +531,7 @@ impl Peers {
         let now = Instant::now();
         let Ok(events) = self.registry.update_reputation(&peer, change, now) else { return };
         if change.value < 0 {
-            log::debug!(target: LOG_TARGET, "{peer}: {} ({})", change.value, change.reason);
+            log::debug!(target: LOG_TARGET, "cost {} to {peer}: {}", change.value, change.reason);
             self.cx.stats.penalized(change.reason);
         }
         for event in events {
