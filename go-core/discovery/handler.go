@@ -79,13 +79,12 @@ func (n *Node) onMessage(from netip.AddrPort, peerID []byte, msg []byte) {
 			}
 		}
 	case msgGetRecords:
-		genesis, start, cursor, theirs, err := decodeGetRecords(body)
+		q, err := decodeGetRecords(body)
 		if err != nil {
 			n.reject(sender, err)
 			return
 		}
-		page := n.page(genesis, start, cursor, theirs)
-		n.send(sender, page)
+		n.send(sender, n.page(q))
 		n.pingUnknown(sender)
 	case msgRecords:
 		page, err := decodeRecords(body)

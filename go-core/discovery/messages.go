@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"net/netip"
+	"slices"
 
 	"github.com/flarechain/detr-p2p/go-core/crypto"
 	"github.com/flarechain/detr-p2p/go-core/transport"
@@ -17,8 +18,8 @@ const (
 	msgFindNode   = 3 // target [32]
 	msgNodes      = 4 // n u8, n × (lp8 peer id, lp8 "ip:port")
 	msgPutRecord  = 5 // n ≥ 1 × lp16 record (as many as fit)
-	msgGetRecords = 6 // genesis [32], start u8, lp8 cursor, numRanges × digest [8]
-	msgRecords    = 7 // genesis [32], range u8, flags u8, n u8, n × lp16 record
+	msgGetRecords = 6 // genesis [32], start u8, lp8 cursor, numRanges × digest [8], probe u8, n u8, n × held [8]
+	msgRecords    = 7 // genesis [32], range u8, flags u8, differ u64, n u8, n × lp16 record
 
 	maxMessage = transport.MaxMessageSize
 )
@@ -83,47 +84,75 @@ func decodeNodes(b []byte) ([]Contact, error) {
 
 // Record pages: records fall in numRanges ranges by the first byte of their NodeID; a
 // GETRECORDS carries the asker's digest of each range, and the answer pages through the first
-// range at or after `start` whose digest differs, so that only what differs travels.
+// range at or after `start` whose digest differs, so that only what differs travels. Within
+// that range, the records the asker lists as held (by their record hash) do not travel either:
+// a range differs by one record, and its other records are not sent again. The asker learns
+// which ranges to list from the answers, which carry the ranges that differ; a pull starts with
+// a probe, answered by that set alone.
 const (
 	numRanges  = 64
 	digestSize = 8
 	// page flags
 	flagMore = 1 // records of this range after the page remain
 	flagDone = 2 // no range at or after start differs: the pull is over
+	// getRecordsHead is a GETRECORDS without its cursor and held list.
+	getRecordsHead = 1 + 32 + 1 + 1 + numRanges*digestSize + 1 + 1
+	// maxHeld is the most held-record hashes a GETRECORDS lists (its count is one byte).
+	maxHeld = 255
 )
 
 // rangeOf is the range a record of peerID falls in.
 func rangeOf(peerID []byte) int { return int(IDOf(peerID)[0]) * numRanges / 256 }
 
-// heldRecord is a record's PeerId and wire form, as pages are built from.
+// heldRecord is a record's PeerId, wire form and record hash, as pages are built from.
 type heldRecord struct {
 	peerID, raw []byte
+	hash        uint64
 }
 
 // encodeRecords is one RECORDS page of range r: the records of recs (in PeerId order) after
-// cursor that fit in one message.
-func encodeRecords(genesis [32]byte, r int, recs []heldRecord, cursor []byte, done bool) []byte {
+// cursor that the asker does not hold (held: sorted hashes) and that fit in one message, with
+// differ, the set of ranges whose digests differ (bit i: range i).
+func encodeRecords(genesis [32]byte, r int, recs []heldRecord, cursor []byte, held []uint64, differ uint64) []byte {
 	out := append([]byte{msgRecords}, genesis[:]...)
-	out = append(out, byte(r), 0, 0)
-	if done {
-		out[1+32+1] = flagDone
-		return out
-	}
+	out = append(out, byte(r), 0)
+	out = binary.LittleEndian.AppendUint64(out, differ)
+	out = append(out, 0)
+	const flagsAt, countAt = 1 + 32 + 1, 1 + 32 + 2 + 8
 	count := 0
 	for _, rec := range recs {
 		if bytes.Compare(rec.peerID, cursor) <= 0 {
 			continue
 		}
+		if _, found := slices.BinarySearch(held, rec.hash); found {
+			continue
+		}
 		if len(out)+2+len(rec.raw) > maxMessage || count == 255 {
-			out[1+32+1] = flagMore
+			out[flagsAt] = flagMore
 			break
 		}
 		out = binary.LittleEndian.AppendUint16(out, uint16(len(rec.raw)))
 		out = append(out, rec.raw...)
 		count++
 	}
-	out[1+32+2] = byte(count)
+	out[countAt] = byte(count)
 	return out
+}
+
+// doneRecords is the page that ends a pull: no range at or after the one asked for differs.
+func doneRecords(genesis [32]byte, differ uint64) []byte {
+	out := append([]byte{msgRecords}, genesis[:]...)
+	out = append(out, 0, flagDone)
+	out = binary.LittleEndian.AppendUint64(out, differ)
+	return append(out, 0)
+}
+
+// probeRecords answers a probe: range r differs (its records remain: flagMore), no records.
+func probeRecords(genesis [32]byte, r int, differ uint64) []byte {
+	out := append([]byte{msgRecords}, genesis[:]...)
+	out = append(out, byte(r), flagMore)
+	out = binary.LittleEndian.AppendUint64(out, differ)
+	return append(out, 0)
 }
 
 // recordsPage is one RECORDS message.
@@ -131,6 +160,7 @@ type recordsPage struct {
 	genesis    [32]byte
 	rng        int
 	more, done bool
+	differ     uint64    // the ranges whose digests differed when the page was made
 	records    []*Record // parsed, not verified yet (see Node.store)
 	// raw holds each record's wire form (to relay it unchanged).
 	raw [][]byte
@@ -140,12 +170,15 @@ func decodeRecords(b []byte) (*recordsPage, error) {
 	rd := &reader{b: b}
 	page := &recordsPage{}
 	copy(page.genesis[:], rd.take(32))
-	head := rd.take(3)
+	head := rd.take(2)
+	differ := rd.take(8)
+	count := rd.take(1)
 	if rd.err != nil || int(head[0]) >= numRanges || head[1] > flagMore|flagDone {
 		return nil, ErrMessage
 	}
 	page.rng, page.more, page.done = int(head[0]), head[1]&flagMore != 0, head[1]&flagDone != 0
-	for range int(head[2]) {
+	page.differ = binary.LittleEndian.Uint64(differ)
+	for range int(count[0]) {
 		raw := rd.lp16(MaxRecordSize)
 		if rd.err != nil {
 			return nil, ErrMessage
@@ -166,33 +199,72 @@ func decodeRecords(b []byte) (*recordsPage, error) {
 // rangeDigests are the asker's digests of every range.
 type rangeDigests [numRanges][digestSize]byte
 
-// getRecords asks for the records of genesis from range start on (after cursor, a PeerId, in
-// range start), sending the asker's digest of every range.
-func getRecords(genesis [32]byte, start int, cursor []byte, digests *rangeDigests) []byte {
-	out := append([]byte{msgGetRecords}, genesis[:]...)
-	out = append(out, byte(start), byte(len(cursor)))
-	out = append(out, cursor...)
-	for i := range digests {
-		out = append(out, digests[i][:]...)
+// recordsRequest is one GETRECORDS.
+type recordsRequest struct {
+	genesis [32]byte
+	start   int    // the range to page from
+	cursor  []byte // the last PeerId received in range start; nil: from its first
+	digests *rangeDigests
+	// probe asks for no records: only the first range from start that differs, and the set
+	// of ranges that differ.
+	probe bool
+	// held are the hashes (recordHash) of records the asker holds in the ranges it expects to
+	// differ, sorted; those are not sent.
+	held []uint64
+}
+
+// heldRoom is how many held-record hashes fit in a GETRECORDS with a cursor of that size.
+func heldRoom(cursor []byte) int {
+	return min(maxHeld, (maxMessage-getRecordsHead-len(cursor))/digestSize)
+}
+
+// encode is the GETRECORDS message (held must fit: heldRoom).
+func (q *recordsRequest) encode() []byte {
+	out := append([]byte{msgGetRecords}, q.genesis[:]...)
+	out = append(out, byte(q.start), byte(len(q.cursor)))
+	out = append(out, q.cursor...)
+	for i := range q.digests {
+		out = append(out, q.digests[i][:]...)
+	}
+	probe := byte(0)
+	if q.probe {
+		probe = 1
+	}
+	out = append(out, probe, byte(len(q.held)))
+	for _, h := range q.held {
+		out = binary.LittleEndian.AppendUint64(out, h)
 	}
 	return out
 }
 
-// decodeGetRecords reads a GETRECORDS body.
-func decodeGetRecords(b []byte) (genesis [32]byte, start int, cursor []byte, digests *rangeDigests, err error) {
+// decodeGetRecords reads a GETRECORDS body; its held list comes back sorted.
+func decodeGetRecords(b []byte) (*recordsRequest, error) {
 	rd := &reader{b: b}
-	copy(genesis[:], rd.take(32))
+	q := &recordsRequest{digests: &rangeDigests{}}
+	copy(q.genesis[:], rd.take(32))
 	head := rd.take(2)
 	if rd.err != nil || int(head[0]) >= numRanges {
-		return genesis, 0, nil, nil, ErrMessage
+		return nil, ErrMessage
 	}
-	cursor = rd.take(int(head[1]))
-	digests = &rangeDigests{}
-	for i := range digests {
-		copy(digests[i][:], rd.take(digestSize))
+	q.start = int(head[0])
+	q.cursor = rd.take(int(head[1]))
+	for i := range q.digests {
+		copy(q.digests[i][:], rd.take(digestSize))
+	}
+	tail := rd.take(2)
+	if rd.err != nil || tail[0] > 1 {
+		return nil, ErrMessage
+	}
+	q.probe = tail[0] == 1
+	q.held = make([]uint64, int(tail[1]))
+	for i := range q.held {
+		if h := rd.take(digestSize); h != nil {
+			q.held[i] = binary.LittleEndian.Uint64(h)
+		}
 	}
 	if rd.err != nil || len(rd.b) != 0 {
-		return genesis, 0, nil, nil, ErrMessage
+		return nil, ErrMessage
 	}
-	return genesis, int(head[0]), cursor, digests, nil
+	slices.Sort(q.held)
+	return q, nil
 }

@@ -168,9 +168,10 @@ func (n *Node) Peers(genesis [32]byte) []*Record {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	n.noteInterestLocked(genesis, time.Now())
-	var out []*Record
+	recs := n.records[genesis]
+	out := make([]*Record, 0, len(recs))
 	now := time.Now()
-	for _, s := range n.records[genesis] {
+	for _, s := range recs {
 		if s.alive && now.Before(s.expires) {
 			out = append(out, s.rec)
 		}

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"os"
+	"reflect"
 	"testing"
 
 	"github.com/flarechain/detr-p2p/go-core/crypto"
@@ -120,10 +121,19 @@ func FuzzDecodeRecord(f *testing.F) {
 func FuzzMessages(f *testing.F) {
 	f.Add([]byte{msgNodes, 0})
 	f.Add([]byte{msgRecords})
+	f.Add((&recordsRequest{digests: &rangeDigests{}, cursor: []byte{1}, held: []uint64{2, 1}}).encode()[1:])
 	f.Fuzz(func(t *testing.T, b []byte) {
 		_, _ = decodeNodes(b)
 		_, _ = decodeRecords(b)
 		_, _ = decodePutRecord(b)
+		if q, err := decodeGetRecords(b); err == nil {
+			// Whatever decodes is re-encoded to as many bytes, and decodes the same again.
+			again := q.encode()
+			q2, err := decodeGetRecords(again[1:])
+			if err != nil || len(again) != 1+len(b) || !reflect.DeepEqual(q, q2) {
+				t.Fatalf("GETRECORDS re-encoding differs: %v", err)
+			}
+		}
 	})
 }
 

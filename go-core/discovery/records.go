@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"math"
+	"math/bits"
 	"net/netip"
 	"slices"
 	"strings"
@@ -286,17 +287,17 @@ type heldSet struct {
 	digests rangeDigests
 }
 
-func recordHash(peerID []byte, seq uint64) (out [digestSize]byte) {
+// recordHash is SHA-256(PeerId ‖ u64le seq), first 8 bytes (little-endian): what range
+// digests are XORs of, and how a GETRECORDS names a record its asker holds. 64 bits, so that
+// making a record whose hash is another's, to keep that one from travelling, takes ~2^64 work.
+func recordHash(peerID []byte, seq uint64) uint64 {
 	h := sha256.Sum256(binary.LittleEndian.AppendUint64(append([]byte(nil), peerID...), seq))
-	copy(out[:], h[:])
-	return out
+	return binary.LittleEndian.Uint64(h[:digestSize])
 }
 
-func (h *heldSet) toggle(r int, peerID []byte, seq uint64) {
-	x := recordHash(peerID, seq)
-	for i := range x {
-		h.digests[r][i] ^= x[i]
-	}
+func (h *heldSet) toggle(r int, hash uint64) {
+	d := binary.LittleEndian.Uint64(h.digests[r][:]) ^ hash
+	binary.LittleEndian.PutUint64(h.digests[r][:], d)
 }
 
 // put adds or replaces (old: the record replaced) a record.
@@ -307,8 +308,9 @@ func (h *heldSet) put(s *stored, old *stored) {
 	}
 	recs := h.ranges[r]
 	at, _ := slices.BinarySearchFunc(recs, s.rec.PeerID, func(e heldRecord, id []byte) int { return bytes.Compare(e.peerID, id) })
-	h.ranges[r] = slices.Insert(recs, at, heldRecord{peerID: s.rec.PeerID, raw: s.raw})
-	h.toggle(r, s.rec.PeerID, s.rec.Seq)
+	held := heldRecord{peerID: s.rec.PeerID, raw: s.raw, hash: recordHash(s.rec.PeerID, s.rec.Seq)}
+	h.ranges[r] = slices.Insert(recs, at, held)
+	h.toggle(r, held.hash)
 }
 
 func (h *heldSet) remove(s *stored) {
@@ -316,46 +318,73 @@ func (h *heldSet) remove(s *stored) {
 	recs := h.ranges[r]
 	at, found := slices.BinarySearchFunc(recs, s.rec.PeerID, func(e heldRecord, id []byte) int { return bytes.Compare(e.peerID, id) })
 	if found {
+		h.toggle(r, recs[at].hash)
 		h.ranges[r] = slices.Delete(recs, at, at+1)
-		h.toggle(r, s.rec.PeerID, s.rec.Seq)
 	}
 }
 
-// digests copies the chain's range digests (zero for a chain not held).
-func (n *Node) digests(genesis [32]byte) *rangeDigests {
+// request is the GETRECORDS of a pull at (start, cursor): a probe, or the asker's digests with
+// the hashes of the records it holds in the ranges from start on that differed (differ), those
+// of range start after cursor, as many as fit.
+func (n *Node) request(genesis [32]byte, start int, cursor []byte, differ uint64, probe bool) []byte {
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	out := &rangeDigests{}
-	if set := n.sets[genesis]; set != nil {
-		*out = set.digests
+	q := &recordsRequest{genesis: genesis, start: start, cursor: cursor, digests: &rangeDigests{}, probe: probe}
+	set := n.sets[genesis]
+	if set == nil {
+		return q.encode()
 	}
-	return out
+	*q.digests = set.digests
+	room := heldRoom(cursor)
+	for r := start; r < numRanges && !probe && len(q.held) < room; r++ {
+		if differ&(1<<r) == 0 {
+			continue
+		}
+		for _, rec := range set.ranges[r] {
+			if len(q.held) == room {
+				break
+			}
+			if r != start || bytes.Compare(rec.peerID, cursor) > 0 {
+				q.held = append(q.held, rec.hash)
+			}
+		}
+	}
+	return q.encode()
 }
 
 // page answers a GETRECORDS: a page of the first range from start on whose digest differs
-// from the asker's, or a "done" page.
-func (n *Node) page(genesis [32]byte, start int, cursor []byte, theirs *rangeDigests) []byte {
+// from the asker's, without the records it holds (a probe: that range, no records), or a
+// "done" page. Each names the ranges that differ.
+func (n *Node) page(q *recordsRequest) []byte {
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	set := n.sets[genesis]
-	var zero [digestSize]byte
-	for r := start; r < numRanges; r++ {
-		mine := zero
-		if set != nil {
-			mine = set.digests[r]
-		}
-		if mine != theirs[r] {
-			if r != start {
-				cursor = nil
-			}
-			var recs []heldRecord
-			if set != nil {
-				recs = set.ranges[r]
-			}
-			return encodeRecords(genesis, r, recs, cursor, false)
+	set := n.sets[q.genesis]
+	var mine rangeDigests
+	if set != nil {
+		mine = set.digests
+	}
+	var differ uint64
+	for r := range numRanges {
+		if mine[r] != q.digests[r] {
+			differ |= 1 << r
 		}
 	}
-	return encodeRecords(genesis, 0, nil, nil, true)
+	first := bits.TrailingZeros64(differ >> q.start << q.start)
+	switch {
+	case first == numRanges:
+		return doneRecords(q.genesis, differ)
+	case q.probe:
+		return probeRecords(q.genesis, first, differ)
+	}
+	cursor := q.cursor
+	if first != q.start {
+		cursor = nil
+	}
+	var recs []heldRecord
+	if set != nil {
+		recs = set.ranges[first]
+	}
+	return encodeRecords(q.genesis, first, recs, cursor, q.held, differ)
 }
 
 // checkRecords queues the first liveness check of new records at once, and every

@@ -1,8 +1,10 @@
 package discovery
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
+	"slices"
 	"testing"
 	"time"
 )
@@ -49,5 +51,103 @@ func TestAPageKeepsItsValidRecordsAndRefusesTheForgedOne(t *testing.T) {
 			t.Fatalf("forged record at %d: %+v", forgedAt, s)
 		}
 		n.Close()
+	}
+}
+
+// Finding (a profile of 1,000 daemons converging): a pull sent every record of a range whose
+// digest differed, though the asker held all of them but one: 1.7 million stale copies travelled,
+// each parsed and dropped. Now a pull starts with a probe that names the ranges that differ, and
+// each request lists the records its asker holds there: only the missing one travels.
+func TestAPullSendsOnlyTheRecordsTheAskerLacks(t *testing.T) {
+	newNode := func() *Node {
+		n, err := New(mustID(t), Config{Logger: quiet, Liveness: func(*Record) bool { return true }})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(n.Close)
+		return n
+	}
+	a, b := newNode(), newNode()
+	// 20 records in one range (the first one's), each in a /24 of its own.
+	now := uint64(time.Now().UnixMilli())
+	var raws [][]byte
+	var recs []*Record
+	r := -1
+	for len(raws) < 20 {
+		id := mustID(t)
+		if r < 0 {
+			r = rangeOf(id.PeerID)
+		}
+		if rangeOf(id.PeerID) != r {
+			continue
+		}
+		raw := signed(t, id, 1, now, fmt.Sprintf("/ip4/11.0.%d.1/tcp/30333", len(raws)))
+		rec, err := parseRecord(raw)
+		if err != nil {
+			t.Fatal(err)
+		}
+		raws, recs = append(raws, raw), append(recs, rec)
+	}
+	const missing = 9
+	for i, err := range a.store(recs, raws, "origin") {
+		if err != nil {
+			t.Fatalf("a, record %d: %v", i, err)
+		}
+	}
+	for i, err := range b.store(slices.Delete(slices.Clone(recs), missing, missing+1), slices.Delete(slices.Clone(raws), missing, missing+1), "origin") {
+		if err != nil {
+			t.Fatalf("b, record %d: %v", i, err)
+		}
+	}
+	g := [32]byte{1}
+	ask := func(msg []byte) *recordsPage {
+		t.Helper()
+		if msg[0] != msgGetRecords {
+			t.Fatalf("not a GETRECORDS: %d", msg[0])
+		}
+		if len(msg) > maxMessage {
+			t.Fatalf("a GETRECORDS of %d bytes (at most %d)", len(msg), maxMessage)
+		}
+		q, err := decodeGetRecords(msg[1:])
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := a.page(q)
+		page, err := decodeRecords(out[1:])
+		if err != nil {
+			t.Fatal(err)
+		}
+		return page
+	}
+	probe := ask(b.request(g, 0, nil, 0, true))
+	if probe.rng != r || !probe.more || probe.done || len(probe.records) != 0 || probe.differ != 1<<r {
+		t.Fatalf("the probe's answer: range %d (want %d), more %v, done %v, %d records, differ %x",
+			probe.rng, r, probe.more, probe.done, len(probe.records), probe.differ)
+	}
+	page := ask(b.request(g, probe.rng, nil, probe.differ, false))
+	if page.rng != r || page.more || len(page.raw) != 1 || !bytes.Equal(page.raw[0], raws[missing]) {
+		t.Fatalf("the page: range %d, more %v, %d records (want only the missing one)", page.rng, page.more, len(page.raw))
+	}
+	// Without the list (a daemon that lists nothing), the whole range travels, as before, in
+	// pages.
+	var cursor []byte
+	got := 0
+	for pages := 0; pages < len(raws); pages++ {
+		whole := ask(b.request(g, r, cursor, 0, false))
+		got += len(whole.records)
+		if !whole.more {
+			break
+		}
+		cursor = whole.records[len(whole.records)-1].PeerID
+	}
+	if got != len(raws) {
+		t.Fatalf("requests listing nothing got %d records, want %d", got, len(raws))
+	}
+	// Once b holds the record, nothing differs: the pull is over.
+	if err := b.store(recs[missing:missing+1], raws[missing:missing+1], "origin")[0]; err != nil {
+		t.Fatal(err)
+	}
+	if done := ask(b.request(g, 0, nil, 0, true)); !done.done || done.differ != 0 {
+		t.Fatalf("in step, the probe's answer: done %v, differ %x", done.done, done.differ)
 	}
 }
