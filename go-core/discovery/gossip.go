@@ -63,7 +63,7 @@ func (n *Node) sendGossip(records []gossiped) {
 		if sent == gossipFanout {
 			return
 		}
-		msg := []byte{msgPutRecord}
+		msg := append(make([]byte, 0, maxMessage), msgPutRecord)
 		for _, g := range records {
 			if g.from != string(c.PeerID) {
 				msg = appendLP16(msg, g.raw)

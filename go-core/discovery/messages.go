@@ -114,7 +114,8 @@ type heldRecord struct {
 // cursor that the asker does not hold (held: sorted hashes) and that fit in one message, with
 // differ, the set of ranges whose digests differ (bit i: range i).
 func encodeRecords(genesis [32]byte, r int, recs []heldRecord, cursor []byte, held []uint64, differ uint64) []byte {
-	out := append([]byte{msgRecords}, genesis[:]...)
+	out := append(make([]byte, 0, maxMessage), msgRecords)
+	out = append(out, genesis[:]...)
 	out = append(out, byte(r), 0)
 	out = binary.LittleEndian.AppendUint64(out, differ)
 	out = append(out, 0)
@@ -178,6 +179,7 @@ func decodeRecords(b []byte) (*recordsPage, error) {
 	}
 	page.rng, page.more, page.done = int(head[0]), head[1]&flagMore != 0, head[1]&flagDone != 0
 	page.differ = binary.LittleEndian.Uint64(differ)
+	page.records, page.raw = make([]*Record, 0, count[0]), make([][]byte, 0, count[0])
 	for range int(count[0]) {
 		raw := rd.lp16(MaxRecordSize)
 		if rd.err != nil {
@@ -220,7 +222,9 @@ func heldRoom(cursor []byte) int {
 
 // encode is the GETRECORDS message (held must fit: heldRoom).
 func (q *recordsRequest) encode() []byte {
-	out := append([]byte{msgGetRecords}, q.genesis[:]...)
+	out := make([]byte, 0, getRecordsHead+len(q.cursor)+len(q.held)*digestSize)
+	out = append(out, msgGetRecords)
+	out = append(out, q.genesis[:]...)
 	out = append(out, byte(q.start), byte(len(q.cursor)))
 	out = append(out, q.cursor...)
 	for i := range q.digests {

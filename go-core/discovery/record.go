@@ -45,12 +45,12 @@ func appendLP16(out []byte, b []byte) []byte {
 	return append(out, b...)
 }
 
-// body is everything the signature covers, after the domain.
-func (r *Record) body() ([]byte, error) {
+// appendBody appends everything the signature covers, after the domain.
+func (r *Record) appendBody(out []byte) ([]byte, error) {
 	if len(r.Addrs) > MaxAddrs {
 		return nil, fmt.Errorf("%w: %d addresses (at most %d)", ErrRecordTooLarge, len(r.Addrs), MaxAddrs)
 	}
-	out := []byte{recordVersion}
+	out = append(out, recordVersion)
 	out = appendLP16(out, r.PeerID)
 	out = append(out, r.Genesis[:]...)
 	out = append(out, r.Roles)
@@ -60,23 +60,29 @@ func (r *Record) body() ([]byte, error) {
 		if len(a) == 0 || len(a) > MaxAddrLen {
 			return nil, fmt.Errorf("%w: address of %d bytes (1 to %d)", ErrRecordFormat, len(a), MaxAddrLen)
 		}
-		out = appendLP16(out, []byte(a))
+		out = binary.LittleEndian.AppendUint16(out, uint16(len(a)))
+		out = append(out, a...)
 	}
 	return out, nil
 }
 
+// bodySize is the size of the body (appendBody) and the signature.
+func (r *Record) bodySize() int {
+	n := 1 + 2 + len(r.PeerID) + 32 + 1 + 8 + 1 + len(r.Signature)
+	for _, a := range r.Addrs {
+		n += 2 + len(a)
+	}
+	return n
+}
+
 // SigningBytes is what the node signs: the domain and the body.
 func (r *Record) SigningBytes() ([]byte, error) {
-	body, err := r.body()
-	if err != nil {
-		return nil, err
-	}
-	return append([]byte(recordDomain), body...), nil
+	return r.appendBody(append(make([]byte, 0, len(recordDomain)+r.bodySize()), recordDomain...))
 }
 
 // Encode is the wire form: body ‖ signature.
 func (r *Record) Encode() ([]byte, error) {
-	body, err := r.body()
+	body, err := r.appendBody(make([]byte, 0, r.bodySize()))
 	if err != nil {
 		return nil, err
 	}
