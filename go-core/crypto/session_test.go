@@ -15,7 +15,7 @@ func handshake(t testing.TB) (*Session, *Session) {
 	b, _ := GenerateIdentity(rand.Reader)
 	ak, _ := NewStaticKey(a, rand.Reader)
 	bk, _ := NewStaticKey(b, rand.Reader)
-	prologue := Prologue(nil, b.PeerID, []byte("/detr/discovery/2"), [32]byte{})
+	prologue := Prologue(nil, b.PeerID, []byte("/detr/discovery/3"), [32]byte{})
 	i, _ := NewHandshake(HandshakeConfig{Initiator: true, Static: ak, Prologue: prologue, RemotePeerID: b.PeerID, Ephemeral: rand.Reader})
 	r, _ := NewHandshake(HandshakeConfig{Static: bk, Prologue: prologue, Ephemeral: rand.Reader})
 	m1, _, _ := i.WriteMessage(nil)

@@ -32,7 +32,9 @@ const (
 
 // Config tunes a Transport; zero fields take the defaults.
 type Config struct {
-	// Protocol is the protocol name in the handshake's prologue (default "/detr/discovery/2").
+	// Protocol is the protocol name in the handshake's prologue (default "/detr/discovery/3").
+	// Its version follows the wire form of the messages sessions carry (3: a GETRECORDS lists
+	// the records its asker holds), so daemons that would misread each other never handshake.
 	Protocol string
 	// HandshakeTimeout drops handshakes (and the messages waiting on them) not completed in
 	// time (default 5 s).
@@ -54,7 +56,7 @@ type Config struct {
 
 func (c *Config) defaults() {
 	if c.Protocol == "" {
-		c.Protocol = "/detr/discovery/2"
+		c.Protocol = "/detr/discovery/3"
 	}
 	if c.HandshakeTimeout == 0 {
 		c.HandshakeTimeout = 5 * time.Second

@@ -508,3 +508,23 @@ func FuzzPacket(f *testing.F) {
 		}
 	})
 }
+
+// A daemon of another wire version (another protocol name in the prologue) never completes a
+// handshake, so neither side reads the other's messages.
+func TestAnotherProtocolVersionFailsTheHandshake(t *testing.T) {
+	var bb inbox
+	a := udpNode(t, Config{Protocol: "/detr/discovery/2"}, nil)
+	b := udpNode(t, Config{}, bb.handler)
+	if err := a.Send(b.LocalAddr(), b.id.PeerID, []byte("from the previous version")); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(2 * time.Second)
+	for a.Stats().HandshakeFailures+b.Stats().HandshakeFailures == 0 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	time.Sleep(100 * time.Millisecond)
+	sa, sb := a.Stats(), b.Stats()
+	if sa.Handshakes != 0 || sb.Handshakes != 0 || sa.HandshakeFailures+sb.HandshakeFailures == 0 || bb.count() != 0 {
+		t.Fatalf("a %+v\nb %+v", sa, sb)
+	}
+}
