@@ -112,13 +112,9 @@ type heldRecord struct {
 
 // encodeRecords is one RECORDS page of range r: the records of recs (in PeerId order) after
 // cursor that the asker does not hold (held: sorted hashes) and that fit in one message, with
-// differ, the set of ranges whose digests differ (bit i: range i).
+// differ (recordsHead).
 func encodeRecords(genesis [32]byte, r int, recs []heldRecord, cursor []byte, held []uint64, differ uint64) []byte {
-	out := append(make([]byte, 0, maxMessage), msgRecords)
-	out = append(out, genesis[:]...)
-	out = append(out, byte(r), 0)
-	out = binary.LittleEndian.AppendUint64(out, differ)
-	out = append(out, 0)
+	out := recordsHead(make([]byte, 0, maxMessage), genesis, r, 0, differ)
 	const flagsAt, countAt = 1 + 32 + 1, 1 + 32 + 2 + 8
 	count := 0
 	for _, rec := range recs {
@@ -140,18 +136,14 @@ func encodeRecords(genesis [32]byte, r int, recs []heldRecord, cursor []byte, he
 	return out
 }
 
-// doneRecords is the page that ends a pull: no range at or after the one asked for differs.
-func doneRecords(genesis [32]byte, differ uint64) []byte {
-	out := append([]byte{msgRecords}, genesis[:]...)
-	out = append(out, 0, flagDone)
-	out = binary.LittleEndian.AppendUint64(out, differ)
-	return append(out, 0)
-}
-
-// probeRecords answers a probe: range r differs (its records remain: flagMore), no records.
-func probeRecords(genesis [32]byte, r int, differ uint64) []byte {
-	out := append([]byte{msgRecords}, genesis[:]...)
-	out = append(out, byte(r), flagMore)
+// recordsHead appends the head of a RECORDS message to out: genesis, range r, flags, differ
+// (the set of ranges whose digests differ, bit i: range i) and a record count of 0. Alone, with
+// flagDone, it ends a pull (no range at or after the one asked for differs); with flagMore, it
+// answers a probe (range r differs, its records remain).
+func recordsHead(out []byte, genesis [32]byte, r int, flags byte, differ uint64) []byte {
+	out = append(out, msgRecords)
+	out = append(out, genesis[:]...)
+	out = append(out, byte(r), flags)
 	out = binary.LittleEndian.AppendUint64(out, differ)
 	return append(out, 0)
 }

@@ -375,9 +375,9 @@ func (n *Node) page(q *recordsRequest) []byte {
 	first := bits.TrailingZeros64(differ >> q.start << q.start)
 	switch {
 	case first == numRanges:
-		return doneRecords(q.genesis, differ)
+		return recordsHead(nil, q.genesis, 0, flagDone, differ)
 	case q.probe:
-		return probeRecords(q.genesis, first, differ)
+		return recordsHead(nil, q.genesis, first, flagMore, differ)
 	}
 	cursor := q.cursor
 	if first != q.start {
