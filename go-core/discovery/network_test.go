@@ -240,3 +240,21 @@ func BenchmarkConvergence100(b *testing.B) {
 		}
 	}
 }
+
+// A daemon answers from the first datagram it reads: a contact that pings it the moment it
+// starts (a daemon restarted on its address, under traffic) reaches a daemon that is whole. The
+// transport once read datagrams before the daemon had kept it, so the first answers read a
+// transport not yet set (a data race, which `go test -race` reports here, and a nil transport
+// for a datagram early enough).
+func TestADaemonAnswersFromItsFirstDatagram(t *testing.T) {
+	a := startDaemonEvery(t, mustID(t), "127.0.0.1:0", nil, time.Hour)
+	for range 3 {
+		b := startDaemonEvery(t, mustID(t), "127.0.0.1:0", nil, time.Hour)
+		// (nothing here touches b until a has its answer: the race detector sees b's reads)
+		contacts, _ := a.Stats()
+		a.ping(b.Self())
+		if !waitStats(a, 5*time.Second, func(s Stats) bool { return s.Contacts == contacts.Contacts+1 }) {
+			t.Fatal("the new daemon never answered")
+		}
+	}
+}

@@ -140,6 +140,7 @@ func New(id *crypto.Identity, cfg Config) (*Node, error) {
 		n.cfg.Liveness = n.dialLiveness(time.Second)
 	}
 	n.checks = newChecker(n)
+	tr.Start() // (only now: the first message's handler uses n.tr and n.checks)
 	n.wg.Add(1)
 	go n.loop()
 	return n, nil

@@ -130,10 +130,17 @@ func Listen(addr string, id *crypto.Identity, cfg Config, handler Handler) (*Tra
 	if err != nil {
 		return nil, err
 	}
-	return New(conn, id, cfg, handler)
+	t, err := New(conn, id, cfg, handler)
+	if err != nil {
+		conn.Close()
+		return nil, err
+	}
+	t.Start()
+	return t, nil
 }
 
-// New starts a transport on conn with a fresh static key certified by id.
+// New makes a transport on conn with a fresh static key certified by id. It reads nothing
+// until Start: its owner first keeps it, so that the handler of the first message finds it.
 func New(conn PacketConn, id *crypto.Identity, cfg Config, handler Handler) (*Transport, error) {
 	cfg.defaults()
 	static, err := crypto.NewStaticKey(id, rand.Reader)
@@ -148,10 +155,14 @@ func New(conn PacketConn, id *crypto.Identity, cfg Config, handler Handler) (*Tr
 		halfByHello: map[halfKey]uint32{}, pendingByIdx: map[uint32]*peer{}, pendingByAddr: map[netip.AddrPort]*peer{},
 		done: make(chan struct{}),
 	}
+	return t, nil
+}
+
+// Start reads datagrams and expires handshakes and sessions, until Close. Call it once.
+func (t *Transport) Start() {
 	t.wg.Add(2)
 	go t.readLoop()
 	go t.sweepLoop()
-	return t, nil
 }
 
 // LocalAddr is the endpoint's address.

@@ -77,6 +77,7 @@ func memNode(t *testing.T, net *MemNetwork, host byte, cfg Config, h Handler) *T
 	if err != nil {
 		t.Fatal(err)
 	}
+	tr.Start()
 	t.Cleanup(func() { tr.Close() })
 	return tr
 }
