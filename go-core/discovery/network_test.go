@@ -253,7 +253,7 @@ func TestADaemonAnswersFromItsFirstDatagram(t *testing.T) {
 		// (nothing here touches b until a has its answer: the race detector sees b's reads)
 		contacts, _ := a.Stats()
 		a.ping(b.Self())
-		if !waitStats(a, 5*time.Second, func(s Stats) bool { return s.Contacts == contacts.Contacts+1 }) {
+		if !waitStats(a, 5*time.Second, func(s Stats) bool { return s.Contacts > contacts.Contacts }) {
 			t.Fatal("the new daemon never answered")
 		}
 	}
