@@ -128,8 +128,7 @@ func encodeRecords(genesis [32]byte, r int, recs []heldRecord, cursor []byte, he
 			out[flagsAt] = flagMore
 			break
 		}
-		out = binary.LittleEndian.AppendUint16(out, uint16(len(rec.raw)))
-		out = append(out, rec.raw...)
+		out = appendLP16(out, rec.raw)
 		count++
 	}
 	out[countAt] = byte(count)

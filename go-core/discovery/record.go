@@ -40,7 +40,8 @@ type Record struct {
 	Signature [64]byte // Ed25519 over "detr-discovery/v1/record" ‖ body
 }
 
-func appendLP16(out []byte, b []byte) []byte {
+// appendLP16 appends b with its length before it (u16le).
+func appendLP16[T []byte | string](out []byte, b T) []byte {
 	out = binary.LittleEndian.AppendUint16(out, uint16(len(b)))
 	return append(out, b...)
 }
@@ -60,8 +61,7 @@ func (r *Record) appendBody(out []byte) ([]byte, error) {
 		if len(a) == 0 || len(a) > MaxAddrLen {
 			return nil, fmt.Errorf("%w: address of %d bytes (1 to %d)", ErrRecordFormat, len(a), MaxAddrLen)
 		}
-		out = binary.LittleEndian.AppendUint16(out, uint16(len(a)))
-		out = append(out, a...)
+		out = appendLP16(out, a)
 	}
 	return out, nil
 }

@@ -335,11 +335,12 @@ func (n *Node) request(genesis [32]byte, start int, cursor []byte, differ uint64
 		return q.encode()
 	}
 	*q.digests = set.digests
-	room := heldRoom(cursor)
-	if !probe {
-		q.held = make([]uint64, 0, room)
+	if probe {
+		return q.encode()
 	}
-	for r := start; r < numRanges && !probe && len(q.held) < room; r++ {
+	room := heldRoom(cursor)
+	q.held = make([]uint64, 0, room)
+	for r := start; r < numRanges && len(q.held) < room; r++ {
 		if differ&(1<<r) == 0 {
 			continue
 		}
