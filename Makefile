@@ -42,8 +42,9 @@ UNIT_TESTS := --lib --test codec --test session --test flow --test registry --te
 # side (scripts/lanes.sh), one test binary at a time in each: three lanes of cargo tests and the
 # zombienet tests. The priority flood asserts on GRANDPA's queue delay under load, so it runs
 # afterwards, alone. Each cargo lane takes its nodes' ports from a range of its own below the
-# OS's ephemeral range (DETR_TEST_PORTS, tests/src/ports.rs), so that no lane, zombienet or
-# outbound connection takes a port between its choice and the node's bind.
+# OS's ephemeral range (DETR_TEST_PORTS, tests/src/ports.rs; the zombienet lane's nodes and
+# daemons: DETR_ZOMBIENET_PORTS, zombienet/scripts/ports.js), so that no lane or outbound
+# connection takes a port between its choice and the node's bind.
 E2E_LANE_1 := --test connect_peer --test carrier --test discovery --test rekey
 E2E_LANE_2 := --test smoke --test detr --test governance --test bridge_replay
 E2E_LANE_3 := --test misbehaviour
@@ -110,7 +111,7 @@ test-e2e:
 	  "DETR_TEST_PORTS=20000 cargo test $(CARGO_ALL) $(E2E_LANE_1) -- --test-threads=1" \
 	  "DETR_TEST_PORTS=22000 cargo test $(CARGO_ALL) $(E2E_LANE_2) -- --test-threads=1" \
 	  "DETR_TEST_PORTS=24000 cargo test $(CARGO_ALL) $(E2E_LANE_3) -- --test-threads=1" \
-	  "bash scripts/zombienet.sh test"
+	  "DETR_ZOMBIENET_PORTS=26000 bash scripts/zombienet.sh test"
 	DETR_TEST_PORTS=20000 cargo test $(CARGO_ALL) $(E2E_ALONE) -- --test-threads=1
 
 bench: build

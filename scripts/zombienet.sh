@@ -6,6 +6,8 @@
 #   scripts/zombienet.sh test <file.zndsl>...  each test on a fresh network and fresh daemons
 #
 # flarechain-node and detr-discovery are taken from $CARGO_TARGET_DIR/release (make build).
+# Tests take every port of their network from the range DETR_ZOMBIENET_PORTS..+2000 when it is set
+# (make test-e2e sets it: see zombienet/scripts/ports.js), else the OS picks them.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BIN=${CARGO_TARGET_DIR:-$HOME/.cache/flarechain/target}/release
@@ -24,14 +26,21 @@ stop_daemons() {
 }
 trap 'stop_daemons; rm -rf "$WORK"' EXIT
 
-free_port() {
-  node -e "const s=require('net').createServer().listen(0,'127.0.0.1',()=>{console.log(s.address().port);s.close()})"
+# The offset in DETR_ZOMBIENET_PORTS's range of the next port to try: each network takes ports
+# after the last one's, so none waits on a port the network before it held.
+NEXT_PORT=0
+# take_ports N: sets PORTS to N free ports.
+take_ports() {
+  # shellcheck disable=SC2207 # one port per line, digits only
+  PORTS=($(node "$ROOT/zombienet/scripts/ports.js" "$1" ${DETR_ZOMBIENET_PORTS:+"$DETR_ZOMBIENET_PORTS" "$NEXT_PORT"}))
+  [ ${#PORTS[@]} -eq "$1" ] || { echo "no $1 free ports" >&2; exit 1; }
+  if [ -n "${DETR_ZOMBIENET_PORTS:-}" ]; then NEXT_PORT=$((PORTS[-1] - DETR_ZOMBIENET_PORTS + 1)); fi
 }
 
-# start_daemon NAME HTTP_PORT [BOOTSTRAP]: starts a daemon; sets CONTACT to its contact string.
+# start_daemon NAME UDP_PORT HTTP_PORT [BOOTSTRAP]: starts a daemon; sets CONTACT to its contact
+# string.
 start_daemon() {
-  local name=$1 http=$2 boot=${3:-} udp
-  udp=$(free_port)
+  local name=$1 udp=$2 http=$3 boot=${4:-}
   detr-discovery -listen "127.0.0.1:$udp" -http "127.0.0.1:$http" \
     -key-file "$WORK/$name.key" -refresh 500ms -bootstrap "$boot" >/dev/null 2>"$WORK/$name.log" &
   DAEMONS+=($!)
@@ -44,17 +53,23 @@ start_daemon() {
   echo "detr-discovery $name did not start:" >&2; cat "$WORK/$name.log" >&2; exit 1
 }
 
-# start_daemons PORT_A PORT_B: daemon A, then B joining through A; exports their URLs.
+# start_daemons UDP_A HTTP_A UDP_B HTTP_B: daemon A, then B joining through A; exports their URLs.
 start_daemons() {
-  start_daemon a "$1"
-  start_daemon b "$2" "$CONTACT"
-  export DETR_DISCOVERY_A="http://127.0.0.1:$1" DETR_DISCOVERY_B="http://127.0.0.1:$2"
+  start_daemon a "$1" "$2"
+  start_daemon b "$3" "$4" "$CONTACT"
+  export DETR_DISCOVERY_A="http://127.0.0.1:$2" DETR_DISCOVERY_B="http://127.0.0.1:$4"
 }
+
+# Each node's p2p, RPC and Prometheus ports, read by the network files (0: zombienet picks one).
+NODE_PORTS=(ALICE_P2P_PORT ALICE_RPC_PORT ALICE_PROMETHEUS_PORT BOB_P2P_PORT BOB_RPC_PORT
+  BOB_PROMETHEUS_PORT CHARLIE_P2P_PORT CHARLIE_RPC_PORT CHARLIE_PROMETHEUS_PORT DAVE_P2P_PORT
+  DAVE_RPC_PORT DAVE_PROMETHEUS_PORT)
 
 cd "$ROOT/zombienet"
 case "${1:-}" in
   spawn)
-    start_daemons 30401 30411
+    take_ports 2
+    start_daemons "${PORTS[0]}" 30401 "${PORTS[1]}" 30411
     cat <<TXT
 FlareChain local network (zombienet, native): alice, bob, charlie validate; dave follows.
   Alice RPC/WS:  ws://127.0.0.1:9944
@@ -72,9 +87,9 @@ TXT
     failed=()
     for t in "$@"; do
       echo "== zombienet test $t"
-      export ALICE_RPC_PORT
-      ALICE_RPC_PORT=$(free_port)
-      start_daemons "$(free_port)" "$(free_port)"
+      take_ports $((${#NODE_PORTS[@]} + 4))
+      for i in "${!NODE_PORTS[@]}"; do export "${NODE_PORTS[$i]}=${PORTS[$i]}"; done
+      start_daemons "${PORTS[@]: -4}"
       if ! "$ZOMBIENET" -p native test "$t"; then failed+=("$t"); fi
       stop_daemons
     done
