@@ -18,13 +18,16 @@ type checker struct {
 }
 
 func newChecker(n *Node) *checker {
-	c := &checker{n: n, jobs: make(chan *stored, livenessQueue), budget: rate.NewLimiter(dialsPerSecond, dialsPerSecond), done: make(chan struct{})}
+	c := &checker{n: n, jobs: make(chan *stored, livenessQueue), budget: rate.NewLimiter(dialsPerSecond, dialBurst), done: make(chan struct{})}
 	for range livenessWorkers {
 		c.wg.Add(1)
 		go c.work()
 	}
 	return c
 }
+
+// allowance is how many more checks the dial budget affords now, the queued ones deducted.
+func (c *checker) allowance() int { return int(c.budget.Tokens()) - len(c.jobs) }
 
 // queue asks for a check of s; false when the queue is full (asked again next round).
 func (c *checker) queue(s *stored) bool {

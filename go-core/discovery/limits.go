@@ -73,13 +73,18 @@ const (
 	// maxPendingPings bounds the pings awaiting their pong.
 	maxPendingPings = 1024
 
-	// livenessWorkers dial record addresses in parallel; livenessQueue bounds checks waiting.
+	// livenessWorkers dial record addresses in parallel; livenessQueue bounds checks waiting:
+	// a whole chain's worth, so that a daemon that learns a chain queues its checks at once.
 	livenessWorkers = 4
-	livenessQueue   = 256
-	// dialsPerSecond is the liveness dial budget: records from throwaway keys cannot turn the
-	// daemon into a SYN source or a scanner beyond it, while a daemon that learns a whole
-	// chain of 1,024 nodes checks it in about 10 s.
+	livenessQueue   = maxRecordsPerChain
+	// dialsPerSecond is the liveness dial budget and dialBurst what it allows at once: records
+	// from throwaway keys cannot turn the daemon into a SYN source or a scanner beyond 100
+	// dials/s sustained, while a daemon that learns a whole chain of 1,024 nodes checks it at
+	// once. (With a burst of 100, such a daemon handed the chain out over 10 s more: in a
+	// 1,000-daemon network, every record had reached every daemon while up to 58% of them
+	// still waited for their check.)
 	dialsPerSecond = 100
+	dialBurst      = maxRecordsPerChain
 	// maxCheckFailures: a record whose node fails this many checks in a row is dropped.
 	maxCheckFailures = 3
 	// recordScanRounds: every record is visited (expiry, checks due again) every 5 rounds; a

@@ -397,8 +397,9 @@ func (n *Node) page(q *recordsRequest) []byte {
 func (n *Node) checkRecords(now time.Time, round int) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	// No more checks a round than the dial budget allows in one.
-	perRound, queued := max(1, int(dialsPerSecond*n.cfg.Refresh/time.Second)), 0
+	// No more checks queued than the dial budget affords (a check it cannot afford would be
+	// skipped, and listed again).
+	perRound, queued := n.checks.allowance(), 0
 	due := func(s *stored) bool {
 		again := 5 * n.cfg.Refresh
 		if s.alive {
