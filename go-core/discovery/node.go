@@ -271,8 +271,9 @@ func (n *Node) loop() {
 	defer n.wg.Done()
 	tick := time.NewTicker(n.cfg.Refresh)
 	defer tick.Stop()
+	var contacts snapshot
 	for round := 0; ; round++ {
-		n.refresh(round)
+		n.refresh(round, &contacts)
 		select {
 		case <-n.done:
 			return
@@ -282,12 +283,12 @@ func (n *Node) loop() {
 }
 
 // refresh is one round: lookups towards ourselves, the local records pushed to one contact,
-// anti-entropy, liveness of contacts and records, expiry.
-func (n *Node) refresh(round int) {
+// anti-entropy, liveness of contacts and records, expiry. contacts holds the table's copy.
+func (n *Node) refresh(round int, contacts *snapshot) {
 	now := time.Now()
 	self := n.table.self
 	n.mu.Lock()
-	all := n.table.all()
+	all := n.table.snapshot(contacts)
 	genesis := n.chainsLocked(now)
 	var local [][]byte
 	for _, raw := range n.local {

@@ -5,6 +5,7 @@ import (
 	"net/netip"
 	"os"
 	"runtime"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -121,6 +122,19 @@ func benchConvergence(b *testing.B, size int) {
 						worst = i
 					}
 				}
+				// Records held, records handed out (checked) and contacts over the daemons:
+				// fewest, 1st and 10th percentile, median, 90th percentile.
+				var stored, handed, contacts []int
+				for i, d := range daemons {
+					s, _ := d.Stats()
+					stored, handed, contacts = append(stored, s.Records), append(handed, held[i]), append(contacts, s.Contacts)
+				}
+				spread := func(v []int) []int {
+					slices.Sort(v)
+					return []int{v[0], v[size/100], v[size/10], v[size/2], v[size*9/10]}
+				}
+				fmt.Fprintf(os.Stderr, "%3.0f s: records held %v, handed out %v, contacts %v\n",
+					time.Since(start).Seconds(), spread(stored), spread(handed), spread(contacts))
 				s, ts := daemons[worst].Stats()
 				fmt.Fprintf(os.Stderr, "%3.0f s: %d daemons converged, fewest records %d (daemon %d: %+v %+v)\n",
 					time.Since(start).Seconds(), done, fewest, worst, s, ts)

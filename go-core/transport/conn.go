@@ -10,7 +10,8 @@ import (
 type PacketConn interface {
 	// ReadFrom reads one datagram into buf; an error after Close ends the read loop.
 	ReadFrom(buf []byte) (int, netip.AddrPort, error)
-	// WriteTo sends one datagram.
+	// WriteTo sends one datagram. pkt is the caller's again when it returns (the transport
+	// seals every frame into one buffer).
 	WriteTo(pkt []byte, to netip.AddrPort) error
 	LocalAddr() netip.AddrPort
 	Close() error
