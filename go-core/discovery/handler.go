@@ -69,15 +69,17 @@ func (n *Node) onMessage(from netip.AddrPort, peerID []byte, msg []byte) {
 			}
 			recs, parsed = append(recs, rec), append(parsed, raw)
 		}
-		for i, err := range n.store(recs, parsed, string(peerID)) {
-			switch {
-			case err == nil:
-				n.gossip(parsed[i], peerID)
-			case errors.Is(err, ErrStale), errors.Is(err, ErrQuota), errors.Is(err, ErrExpired):
-			default:
-				n.reject(sender, err)
+		n.storeLater(recs, parsed, string(peerID), func(errs []error) {
+			for i, err := range errs {
+				switch {
+				case err == nil:
+					n.gossip(parsed[i], peerID)
+				case errors.Is(err, ErrStale), errors.Is(err, ErrQuota), errors.Is(err, ErrExpired):
+				default:
+					n.reject(sender, err)
+				}
 			}
-		}
+		})
 	case msgGetRecords:
 		q, err := decodeGetRecords(body)
 		if err != nil {
@@ -104,13 +106,15 @@ func (n *Node) onMessage(from netip.AddrPort, peerID []byte, msg []byte) {
 				recs, raws = append(recs, rec), append(raws, page.raw[i])
 			}
 		}
-		for _, err := range n.store(recs, raws, string(peerID)) {
-			switch {
-			case err == nil, errors.Is(err, ErrStale), errors.Is(err, ErrQuota), errors.Is(err, ErrExpired):
-			default:
-				n.reject(sender, err)
+		n.storeLater(recs, raws, string(peerID), func(errs []error) {
+			for _, err := range errs {
+				switch {
+				case err == nil, errors.Is(err, ErrStale), errors.Is(err, ErrQuota), errors.Is(err, ErrExpired):
+				default:
+					n.reject(sender, err)
+				}
 			}
-		}
+		})
 		n.pulled(sender, page)
 	}
 }

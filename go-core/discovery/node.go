@@ -81,6 +81,10 @@ type Node struct {
 	checks *checker
 	// unchecked: records stored since the last round, not checked yet (checkRecords).
 	unchecked []*stored
+	// pending: the last copy queued of each record waiting for the verifier (verify.go);
+	// arrivals: the queue.
+	pending  map[pendingKey]pendingCopy
+	arrivals chan *arrival
 	// outbox: records waiting to be gossiped (gossip.go), outboxBytes their encoded size.
 	outbox      []gossiped
 	outboxBytes int
@@ -120,6 +124,8 @@ func New(id *crypto.Identity, cfg Config) (*Node, error) {
 		pings:    map[uint64]pendingPing{},
 		lookups:  map[string][]time.Time{},
 		pushed:   map[string]bool{},
+		pending:  map[pendingKey]pendingCopy{},
+		arrivals: make(chan *arrival, verifyQueue),
 		done:     make(chan struct{}),
 	}
 	conn := cfg.Conn
@@ -140,8 +146,9 @@ func New(id *crypto.Identity, cfg Config) (*Node, error) {
 		n.cfg.Liveness = n.dialLiveness(time.Second)
 	}
 	n.checks = newChecker(n)
+	n.wg.Add(2)
+	go n.verifier()
 	tr.Start() // (only now: the first message's handler uses n.tr and n.checks)
-	n.wg.Add(1)
 	go n.loop()
 	return n, nil
 }

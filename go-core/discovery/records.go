@@ -11,8 +11,6 @@ import (
 	"slices"
 	"strings"
 	"time"
-
-	"github.com/flarechain/detr-p2p/go-core/crypto"
 )
 
 // Errors of record admission.
@@ -94,43 +92,10 @@ func (n *Node) Register(raw []byte) (*Record, error) {
 	return rec, nil
 }
 
-// store keeps the records of a message (a RECORDS page, a PUTRECORD, or the one record
-// registered through the API), each unless the one held is as new, it is expired or from the
-// future, it has no servable address, or a quota is full. Signatures are verified last, so a
-// stale copy (the common case in anti-entropy) costs no verification, and in one batch
-// (crypto.Batch: ~6 records in about 2/3 of the time one by one). It returns each record's
-// error.
-func (n *Node) store(recs []*Record, raws [][]byte, origin string) []error {
-	errs := make([]error, len(recs))
-	addrs := make([]netip.AddrPort, len(recs))
-	batch := crypto.NewBatch(len(recs))
-	var admitted []int
-	for i, rec := range recs {
-		if addrs[i], errs[i] = n.admit(rec, origin); errs[i] != nil {
-			continue
-		}
-		pub, msg, err := rec.signed()
-		if err != nil {
-			errs[i] = err
-			continue
-		}
-		batch.Add(pub, msg, rec.Signature[:])
-		admitted = append(admitted, i)
-	}
-	for k, ok := range batch.Verify() {
-		i := admitted[k]
-		if !ok {
-			errs[i] = ErrRecordSig
-			continue
-		}
-		errs[i] = n.keep(recs[i], raws[i], origin, addrs[i])
-	}
-	return errs
-}
-
 // admit checks a record against everything but its signature: fresh, not expired, not from
-// the future, with a servable address (returned), within the quotas.
-func (n *Node) admit(rec *Record, origin string) (netip.AddrPort, error) {
+// the future, with a servable address (returned), within the quotas (t: records admitted
+// before it and not kept yet, to which it is added).
+func (n *Node) admit(rec *Record, origin string, t *tally) (netip.AddrPort, error) {
 	now := time.Now()
 	if n.isStale(rec) {
 		return netip.AddrPort{}, ErrStale
@@ -150,10 +115,12 @@ func (n *Node) admit(rec *Record, origin string) (netip.AddrPort, error) {
 	defer n.mu.Unlock()
 	recs := n.records[rec.Genesis]
 	if recs[string(rec.PeerID)] == nil {
-		if err := n.quotaLocked(rec.Genesis, recs, &stored{origin: origin, subnet: subnetOf(addr.Addr())}); err != nil {
+		s := &stored{origin: origin, subnet: subnetOf(addr.Addr())}
+		if err := n.quotaLocked(rec.Genesis, recs, s, t); err != nil {
 			n.stats.QuotaRefused++
 			return netip.AddrPort{}, err
 		}
+		t.add(rec.Genesis, recs != nil, s)
 	}
 	return addr, nil
 }
@@ -177,7 +144,7 @@ func (n *Node) keep(rec *Record, raw []byte, origin string, addr netip.AddrPort)
 		if sameAddrs(prev.rec.Addrs, rec.Addrs) {
 			s.alive, s.checked = prev.alive, prev.checked
 		}
-	} else if err := n.quotaLocked(rec.Genesis, recs, s); err != nil {
+	} else if err := n.quotaLocked(rec.Genesis, recs, s, nil); err != nil {
 		n.stats.QuotaRefused++
 		return err
 	}
@@ -223,17 +190,21 @@ func (n *Node) countSubnetLocked(genesis [32]byte, subnet netip.Prefix, delta in
 }
 
 // quotaLocked checks a new record of genesis against every quota.
-func (n *Node) quotaLocked(genesis [32]byte, recs map[string]*stored, s *stored) error {
-	if n.nrecords >= maxRecords || len(recs) >= maxRecordsPerChain || n.byOrigin[s.origin] >= maxRecordsPerOrigin {
+func (n *Node) quotaLocked(genesis [32]byte, recs map[string]*stored, s *stored, t *tally) error {
+	if t == nil {
+		t = &tally{}
+	}
+	if n.nrecords+t.total >= maxRecords || len(recs)+t.chains[genesis] >= maxRecordsPerChain ||
+		n.byOrigin[s.origin]+t.origins[s.origin] >= maxRecordsPerOrigin {
 		return ErrQuota
 	}
-	if recs == nil && len(n.records) >= maxChains {
+	if recs == nil && t.chains[genesis] == 0 && len(n.records)+t.newChains >= maxChains {
 		return ErrQuota
 	}
 	if n.cfg.AllowLocal && isLocal(s.subnet.Addr()) {
 		return nil
 	}
-	if n.bySubnet[genesis][s.subnet] >= maxRecordsPerSubnet {
+	if n.bySubnet[genesis][s.subnet]+t.subnets[chainSubnet{genesis, s.subnet}] >= maxRecordsPerSubnet {
 		return ErrQuota
 	}
 	return nil

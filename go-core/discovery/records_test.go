@@ -11,8 +11,8 @@ import (
 )
 
 // A page's records are verified in one batch, and each keeps its own verdict: the valid ones
-// are stored, a forged one (anywhere in the page) is refused with ErrRecordSig, a stale copy
-// with ErrStale, and nothing else is lost.
+// are stored, a forged one (anywhere in the page) is refused with ErrRecordSig, a copy with
+// ErrStale, and nothing else is lost.
 func TestAPageKeepsItsValidRecordsAndRefusesTheForgedOne(t *testing.T) {
 	for forgedAt := range 6 {
 		n, err := New(mustID(t), Config{Logger: quiet, Liveness: func(*Record) bool { return true }})
@@ -33,17 +33,16 @@ func TestAPageKeepsItsValidRecordsAndRefusesTheForgedOne(t *testing.T) {
 			}
 			recs, raws = append(recs, rec), append(raws, raw)
 		}
-		// The first record again: stale once the page's first copy is kept.
+		// The first record again: an exact copy of one queued, stale without a second
+		// verification (forged or not).
 		recs, raws = append(recs, recs[0]), append(raws, raws[0])
 		errs := n.store(recs, raws, "origin")
 		for i, err := range errs {
 			switch {
 			case i == forgedAt && !errors.Is(err, ErrRecordSig):
 				t.Fatalf("forged record %d: %v", i, err)
-			case i == 6 && forgedAt != 0 && !errors.Is(err, ErrStale):
-				t.Fatalf("the stale copy: %v", err)
-			case i == 6 && forgedAt == 0 && !errors.Is(err, ErrRecordSig):
-				t.Fatalf("the forged record's copy: %v", err)
+			case i == 6 && !errors.Is(err, ErrStale):
+				t.Fatalf("the copy: %v", err)
 			case i != forgedAt && i != 6 && err != nil:
 				t.Fatalf("valid record %d refused: %v", i, err)
 			}
@@ -199,5 +198,92 @@ func TestAChainLearnedAtOnceIsCheckedAtOnce(t *testing.T) {
 	}
 	if d := dials.Load(); d > chain+dialsPerSecond*int64(time.Since(start)/time.Second+1) {
 		t.Fatalf("%d dials for %d records", d, chain)
+	}
+}
+
+// Only exact copies of a queued record are dropped before verification: a forged copy with the
+// same sequence number, queued first, does not hide the honest record behind it.
+func TestAForgedCopyQueuedFirstDoesNotHideTheRecord(t *testing.T) {
+	n, err := New(mustID(t), Config{Logger: quiet, Liveness: func(*Record) bool { return true }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(n.Close)
+	raw := signed(t, mustID(t), 1, uint64(time.Now().UnixMilli()), "/ip4/11.0.0.1/tcp/30333")
+	forged := bytes.Clone(raw)
+	forged[len(forged)-1] ^= 1
+	var recs []*Record
+	for _, r := range [][]byte{forged, raw} {
+		rec, err := parseRecord(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		recs = append(recs, rec)
+	}
+	errs := n.store(recs, [][]byte{forged, raw}, "origin")
+	if !errors.Is(errs[0], ErrRecordSig) || errs[1] != nil {
+		t.Fatalf("forged copy: %v, record: %v", errs[0], errs[1])
+	}
+	n.mu.Lock()
+	held := n.records[[32]byte{1}][string(recs[1].PeerID)]
+	n.mu.Unlock()
+	if held == nil || !bytes.Equal(held.raw, raw) {
+		t.Fatal("the record was not kept as signed")
+	}
+	if s, _ := n.Stats(); s.Records != 1 || s.Stale != 0 {
+		t.Fatalf("%+v", s)
+	}
+}
+
+// The records of the messages that queue while the verifier is busy are verified and stored
+// together (one batch): when the first of them gets its verdicts, the last one's records are
+// stored already. One message at a time, a batch held one datagram's records (~5).
+func TestMessagesQueuedMeanwhileAreVerifiedTogether(t *testing.T) {
+	n, err := New(mustID(t), Config{Logger: quiet, Liveness: func(*Record) bool { return true }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(n.Close)
+	now := uint64(time.Now().UnixMilli())
+	message := func(k int) ([]*Record, [][]byte) {
+		var recs []*Record
+		var raws [][]byte
+		for i := range 5 {
+			raw := signed(t, mustID(t), 1, now, fmt.Sprintf("/ip4/11.%d.%d.1/tcp/30333", k, i))
+			rec, err := parseRecord(raw)
+			if err != nil {
+				t.Fatal(err)
+			}
+			recs, raws = append(recs, rec), append(raws, raw)
+		}
+		return recs, raws
+	}
+	// The verifier is held in the first message's verdicts until the others queue.
+	held, release := make(chan struct{}), make(chan struct{})
+	recs, raws := message(0)
+	n.storeLater(recs, raws, "origin", func([]error) {
+		close(held)
+		<-release
+	})
+	<-held
+	const queued = 6
+	storedAtFirstVerdicts := make(chan int, 1)
+	for k := 1; k <= queued; k++ {
+		recs, raws := message(k)
+		n.storeLater(recs, raws, "origin", func(errs []error) {
+			for _, err := range errs {
+				if err != nil {
+					t.Error(err)
+				}
+			}
+			if k == 1 {
+				s, _ := n.Stats()
+				storedAtFirstVerdicts <- s.Records
+			}
+		})
+	}
+	close(release)
+	if got, want := <-storedAtFirstVerdicts, 5*(queued+1); got != want {
+		t.Fatalf("%d records stored when the first queued message got its verdicts, want %d", got, want)
 	}
 }
