@@ -160,15 +160,7 @@ func TestTheVictimOfANodesListGetsNoMoreThanTheAttackerSent(t *testing.T) {
 // identities over 100 chains and many subnets leave the daemon within its quotas: records,
 // goroutines and dials per second.
 func TestThrowawayRecordsStayWithinQuotas(t *testing.T) {
-	var dials atomic.Int64
-	n, err := New(mustID(t), Config{Refresh: 50 * time.Millisecond, Logger: quiet, Liveness: func(*Record) bool {
-		dials.Add(1)
-		return true
-	}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(n.Close)
+	n, dials := dialCountingDaemon(t)
 	goroutines := runtime.NumGoroutine()
 	start := time.Now()
 	now := uint64(time.Now().UnixMilli())
@@ -328,4 +320,19 @@ func TestOnlyAnsweringDaemonsEnterTheTable(t *testing.T) {
 	if s, _ := d.Stats(); s.Contacts != 0 {
 		t.Fatalf("a daemon that never answered is in the table: %+v", s)
 	}
+}
+
+// dialCountingDaemon is a daemon at a 50 ms refresh whose every liveness check succeeds, and
+// the count of its checks.
+func dialCountingDaemon(t *testing.T) (*Node, *atomic.Int64) {
+	dials := new(atomic.Int64)
+	n, err := New(mustID(t), Config{Refresh: 50 * time.Millisecond, Logger: quiet, Liveness: func(*Record) bool {
+		dials.Add(1)
+		return true
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(n.Close)
+	return n, dials
 }

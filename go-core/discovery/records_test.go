@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -158,15 +157,7 @@ func TestAPullSendsOnlyTheRecordsTheAskerLacks(t *testing.T) {
 // chain: 1,000 records learned at once are all checked within a few rounds, far sooner than the
 // 100 + 100/s of the sustained rate allow.
 func TestAChainLearnedAtOnceIsCheckedAtOnce(t *testing.T) {
-	var dials atomic.Int64
-	n, err := New(mustID(t), Config{Refresh: 50 * time.Millisecond, Logger: quiet, Liveness: func(*Record) bool {
-		dials.Add(1)
-		return true
-	}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(n.Close)
+	n, dials := dialCountingDaemon(t)
 	const chain = 1000
 	now := uint64(time.Now().UnixMilli())
 	var recs []*Record
