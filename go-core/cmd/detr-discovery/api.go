@@ -167,6 +167,8 @@ func (a *api) register(w http.ResponseWriter, r *http.Request) {
 		fail(w, http.StatusConflict, "%v", err)
 	case errors.Is(err, discovery.ErrRecordTooLarge):
 		fail(w, http.StatusRequestEntityTooLarge, "%v", err)
+	case errors.Is(err, discovery.ErrClosed):
+		fail(w, http.StatusServiceUnavailable, "%v", err)
 	case err != nil:
 		fail(w, http.StatusBadRequest, "%v", err)
 	default:

@@ -158,3 +158,19 @@ func TestForeignHostTextPlainAndFloodsAreRefused(t *testing.T) {
 		t.Fatalf("%d requests at once were all served", 2*clientBurst)
 	}
 }
+
+// A record posted while the daemon shuts down is not stored, and the answer says so (503), not
+// that the record was bad.
+func TestARecordPostedToAClosingDaemonGets503(t *testing.T) {
+	id, _ := crypto.GenerateIdentity(rand.Reader)
+	node, err := discovery.New(id, discovery.Config{Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), AllowLocal: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(newAPI(node, "").routes())
+	t.Cleanup(srv.Close)
+	node.Close()
+	if status, body := post(t, srv, `{"record":"`+record(t, 1)+`"}`); status != 503 || !strings.Contains(body, "closed") {
+		t.Fatalf("%d %s", status, body)
+	}
+}
