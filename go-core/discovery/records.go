@@ -96,23 +96,15 @@ func (n *Node) Register(raw []byte) (*Record, error) {
 // the future, with a servable address (returned), within the quotas (t: records admitted
 // before it and not kept yet, to which it is added).
 func (n *Node) admit(rec *Record, origin string, t *tally) (netip.AddrPort, error) {
-	now := time.Now()
-	if n.isStale(rec) {
-		return netip.AddrPort{}, ErrStale
-	}
-	if n.expired(rec, now) {
-		n.count(&n.stats.Expired)
-		return netip.AddrPort{}, ErrExpired
-	}
-	if signedAt(rec).Sub(now) > maxClockSkew {
-		return netip.AddrPort{}, ErrFuture
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if err := n.freshLocked(rec, time.Now()); err != nil {
+		return netip.AddrPort{}, err
 	}
 	addr, ok := n.servable(rec)
 	if !ok {
 		return netip.AddrPort{}, ErrAddress
 	}
-	n.mu.Lock()
-	defer n.mu.Unlock()
 	recs := n.records[rec.Genesis]
 	if recs[string(rec.PeerID)] == nil {
 		s := &stored{origin: origin, subnet: subnetOf(addr.Addr())}
@@ -229,15 +221,21 @@ func (n *Node) removeLocked(genesis [32]byte, key string, s *stored) {
 	}
 }
 
-// isStale reports (and counts) a record whose sequence is not above the one held.
-func (n *Node) isStale(rec *Record) bool {
-	n.mu.Lock()
-	defer n.mu.Unlock()
+// freshLocked refuses, and counts, a record whose sequence is not above the one held
+// (ErrStale), one expired (ErrExpired) and one signed too far ahead of our clock (ErrFuture).
+func (n *Node) freshLocked(rec *Record, now time.Time) error {
 	if old := n.records[rec.Genesis][string(rec.PeerID)]; old != nil && old.rec.Seq >= rec.Seq {
 		n.stats.Stale++
-		return true
+		return ErrStale
 	}
-	return false
+	if n.expired(rec, now) {
+		n.stats.Expired++
+		return ErrExpired
+	}
+	if signedAt(rec).Sub(now) > maxClockSkew {
+		return ErrFuture
+	}
+	return nil
 }
 
 func (n *Node) count(c *uint64) {

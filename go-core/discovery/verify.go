@@ -61,17 +61,10 @@ func (n *Node) storeLater(recs []*Record, raws [][]byte, origin string, done fun
 	n.mu.Lock()
 	for i, rec := range recs {
 		key := pendingKey{rec.Genesis, string(rec.PeerID)}
-		held := n.records[rec.Genesis][key.peerID]
-		switch p, queued := n.pending[key]; {
-		case held != nil && held.rec.Seq >= rec.Seq, queued && p.seq == rec.Seq && p.sig == rec.Signature:
+		if p, queued := n.pending[key]; queued && p.seq == rec.Seq && p.sig == rec.Signature {
 			n.stats.Stale++
 			a.errs[i] = ErrStale
-		case n.expired(rec, now):
-			n.stats.Expired++
-			a.errs[i] = ErrExpired
-		case signedAt(rec).Sub(now) > maxClockSkew:
-			a.errs[i] = ErrFuture
-		default:
+		} else if a.errs[i] = n.freshLocked(rec, now); a.errs[i] == nil {
 			n.pending[key] = pendingCopy{rec.Seq, rec.Signature}
 			a.queued = append(a.queued, i)
 		}
