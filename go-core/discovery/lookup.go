@@ -18,6 +18,7 @@ func (n *Node) findNode(c Contact, target NodeID) {
 		asked = asked[1:]
 	}
 	n.lookups[string(c.PeerID)] = append(asked, now)
+	n.stats.Lookups++
 	n.mu.Unlock()
 	n.send(c, append([]byte{msgFindNode}, target[:]...))
 }

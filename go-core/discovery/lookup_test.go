@@ -102,3 +102,34 @@ func TestALatePongIsTaken(t *testing.T) {
 		t.Fatalf("a pong %v late: %+v", late, s)
 	}
 }
+
+// A table of two buckets' worth of contacts looks up every settledLookupRounds rounds, not
+// every lookupRounds: each contact a lookup finds costs a handshake, and lookups were most
+// of a settled network's traffic.
+func TestASettledTableLooksUpLess(t *testing.T) {
+	d := startDaemonEvery(t, mustID(t), "127.0.0.1:0", nil, 20*time.Millisecond)
+	d.mu.Lock()
+	for b := 255; d.table.len() < settledContacts+4; b-- {
+		for range BucketSize {
+			c := Contact{PeerID: mustID(t).PeerID}
+			for distanceBucket(d.table.self, IDOf(c.PeerID)) != b {
+				c.PeerID = mustID(t).PeerID
+			}
+			c.Addr, _ = victim(t)
+			d.table.add(c, time.Now())
+		}
+	}
+	d.mu.Unlock()
+	time.Sleep(2 * d.cfg.Refresh) // (the rounds before the table filled)
+	s0, _ := d.Stats()
+	start := time.Now()
+	time.Sleep(40 * d.cfg.Refresh)
+	s1, _ := d.Stats()
+	// At most one lookup round (3 neighbours and a random id) per settledLookupRounds rounds
+	// that could have passed, and one more for where the window began.
+	rounds := int(time.Since(start) / d.cfg.Refresh)
+	most := 4 * (rounds/settledLookupRounds + 1)
+	if got := int(s1.Lookups - s0.Lookups); s1.Contacts < settledContacts || got == 0 || got > most {
+		t.Fatalf("%d contacts, %d FINDNODEs in %d rounds: want 1 to %d", s1.Contacts, got, rounds, most)
+	}
+}

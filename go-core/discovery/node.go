@@ -52,6 +52,8 @@ type Stats struct {
 	QuotaRefused, Unsolicited uint64
 	// Dials: liveness dials made; DialsSkipped: checks put off by the dial budget.
 	Dials, DialsSkipped uint64
+	// Lookups: FINDNODEs sent.
+	Lookups uint64
 }
 
 // Node is one discovery daemon: a transport, a routing table and the records it knows.
@@ -211,6 +213,20 @@ func (n *Node) send(c Contact, msg []byte) {
 	}
 }
 
+// lookupEvery is how many rounds apart lookups run with a table of size contacts: every round
+// while it holds less than a bucket's worth, every lookupRounds rounds until it holds
+// settledContacts, every settledLookupRounds rounds after.
+func lookupEvery(size int) int {
+	switch {
+	case size < BucketSize:
+		return 1
+	case size < settledContacts:
+		return lookupRounds
+	default:
+		return settledLookupRounds
+	}
+}
+
 // pushTargets is the contact the local records go to this round, if any: while the table is
 // thin, one that has not had them since they last changed; every pushRounds rounds, any one.
 func (n *Node) pushTargets(all []*entry, round int) []*entry {
@@ -303,14 +319,14 @@ func (n *Node) refresh(round int, contacts *snapshot) {
 	}
 	n.mu.Unlock()
 	// Join through the bootstrap daemons until the table holds others. Look up our own
-	// neighbourhood every round while the table is thin, every lookupRounds rounds after; a
-	// random id every lookupRounds rounds too.
+	// neighbourhood and a random id every round while the table is thin, less often as it
+	// fills (lookupEvery).
 	if len(all) == 0 || round%(4*lookupRounds) == 0 {
 		for _, b := range n.cfg.Bootstrap {
 			n.findNode(b, self)
 		}
 	}
-	if len(all) < BucketSize || round%lookupRounds == 0 {
+	if round%lookupEvery(len(all)) == 0 {
 		// (the closest contacts only when they are asked: sorting the table every round was
 		// 2% of a 1,000-daemon network's CPU)
 		n.mu.Lock()

@@ -215,6 +215,7 @@ func (a *api) metrics(w http.ResponseWriter, _ *http.Request) {
 		{"detr_discovery_records_quota_refused_total", "Records refused by a quota", s.QuotaRefused},
 		{"detr_discovery_unsolicited_total", "Replies nobody asked for, dropped", s.Unsolicited},
 		{"detr_discovery_liveness_dials_total", "Liveness dials", s.Dials},
+		{"detr_discovery_lookups_total", "FINDNODE requests sent", s.Lookups},
 	} {
 		fmt.Fprintf(w, "# HELP %s %s\n# TYPE %s gauge\n%s %d\n", m.name, m.help, m.name, m.name, m.value)
 	}
