@@ -154,7 +154,7 @@ func (n *Node) keep(rec *Record, raw []byte, origin string, addr netip.AddrPort)
 	}
 	recs[key] = s
 	if !s.alive {
-		n.uncheckLocked(s)
+		n.checkLocked(s)
 	}
 	set := n.sets[rec.Genesis]
 	if set == nil {
@@ -406,6 +406,18 @@ func (n *Node) checkRecords(now time.Time, round int) {
 			}
 		}
 	}
+}
+
+// checkLocked queues the first liveness check of a new record (or one whose addresses changed)
+// at once if the dial budget affords it, else lists it for the next rounds. (Listed only, it
+// waited for the next round: in a loaded 1,000-daemon network, a second or more after the
+// last records reached a daemon.)
+func (n *Node) checkLocked(s *stored) {
+	if n.checks.allowance() > 0 && n.checks.queue(s) {
+		s.checking = true
+		return
+	}
+	n.uncheckLocked(s)
 }
 
 // uncheckLocked lists a new record (or one whose addresses changed) for its first liveness

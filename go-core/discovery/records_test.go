@@ -192,6 +192,30 @@ func TestAChainLearnedAtOnceIsCheckedAtOnce(t *testing.T) {
 	}
 }
 
+// A record is checked as it is stored, not at the next round: in a loaded 1,000-daemon
+// network, a round comes a second or more after the records that last reached a daemon.
+func TestARecordIsCheckedAsItIsStored(t *testing.T) {
+	n, err := New(mustID(t), Config{Refresh: time.Hour, Logger: quiet, Liveness: func(*Record) bool { return true }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(n.Close)
+	time.Sleep(100 * time.Millisecond) // (the first round, at start)
+	raw := signed(t, mustID(t), 1, uint64(time.Now().UnixMilli()), "/ip4/11.0.0.1/tcp/30333")
+	rec, err := parseRecord(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if errs := n.store([]*Record{rec}, [][]byte{raw}, "origin"); errs[0] != nil {
+		t.Fatal(errs[0])
+	}
+	for start := time.Now(); len(n.Peers([32]byte{1})) == 0; time.Sleep(10 * time.Millisecond) {
+		if time.Since(start) > 2*time.Second {
+			t.Fatal("the record waits for the next round to be checked")
+		}
+	}
+}
+
 // Only exact copies of a queued record are dropped before verification: a forged copy with the
 // same sequence number, queued first, does not hide the honest record behind it.
 func TestAForgedCopyQueuedFirstDoesNotHideTheRecord(t *testing.T) {
