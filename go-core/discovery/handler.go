@@ -71,12 +71,8 @@ func (n *Node) onMessage(from netip.AddrPort, peerID []byte, msg []byte) {
 		}
 		n.storeLater(recs, parsed, string(peerID), func(errs []error) {
 			for i, err := range errs {
-				switch {
-				case err == nil:
+				if n.judge(sender, err) {
 					n.gossip(parsed[i], peerID)
-				case errors.Is(err, ErrStale), errors.Is(err, ErrQuota), errors.Is(err, ErrExpired):
-				default:
-					n.reject(sender, err)
 				}
 			}
 		})
@@ -108,11 +104,7 @@ func (n *Node) onMessage(from netip.AddrPort, peerID []byte, msg []byte) {
 		}
 		n.storeLater(recs, raws, string(peerID), func(errs []error) {
 			for _, err := range errs {
-				switch {
-				case err == nil, errors.Is(err, ErrStale), errors.Is(err, ErrQuota), errors.Is(err, ErrExpired):
-				default:
-					n.reject(sender, err)
-				}
+				n.judge(sender, err)
 			}
 		})
 		n.pulled(sender, page)
@@ -145,6 +137,20 @@ func (n *Node) pingUnknown(c Contact) {
 	if !known && !outstanding {
 		n.ping(c)
 	}
+}
+
+// judge takes the verdict on a record from sender: true if it was stored. A stale, expired or
+// over-quota record is no fault of the sender's; any other refusal (malformed, forged, from the
+// future, no servable address) is rejected.
+func (n *Node) judge(sender Contact, err error) bool {
+	switch {
+	case err == nil:
+		return true
+	case errors.Is(err, ErrStale), errors.Is(err, ErrQuota), errors.Is(err, ErrExpired):
+	default:
+		n.reject(sender, err)
+	}
+	return false
 }
 
 func (n *Node) reject(from Contact, err error) {

@@ -160,7 +160,7 @@ func TestTheVictimOfANodesListGetsNoMoreThanTheAttackerSent(t *testing.T) {
 // identities over 100 chains and many subnets leave the daemon within its quotas: records,
 // goroutines and dials per second.
 func TestThrowawayRecordsStayWithinQuotas(t *testing.T) {
-	n, dials := dialCountingDaemon(t)
+	n, dials := dialCountingDaemon(t, 50*time.Millisecond)
 	goroutines := runtime.NumGoroutine()
 	start := time.Now()
 	now := uint64(time.Now().UnixMilli())
@@ -322,11 +322,11 @@ func TestOnlyAnsweringDaemonsEnterTheTable(t *testing.T) {
 	}
 }
 
-// dialCountingDaemon is a daemon at a 50 ms refresh whose every liveness check succeeds, and
-// the count of its checks.
-func dialCountingDaemon(t *testing.T) (*Node, *atomic.Int64) {
+// dialCountingDaemon is a daemon at the given refresh (0: the default) whose every liveness
+// check succeeds, and the count of its checks.
+func dialCountingDaemon(t *testing.T, refresh time.Duration) (*Node, *atomic.Int64) {
 	dials := new(atomic.Int64)
-	n, err := New(mustID(t), Config{Refresh: 50 * time.Millisecond, Logger: quiet, Liveness: func(*Record) bool {
+	n, err := New(mustID(t), Config{Refresh: refresh, Logger: quiet, Liveness: func(*Record) bool {
 		dials.Add(1)
 		return true
 	}})

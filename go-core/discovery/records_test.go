@@ -59,11 +59,7 @@ func TestAPageKeepsItsValidRecordsAndRefusesTheForgedOne(t *testing.T) {
 // each request lists the records its asker holds there: only the missing one travels.
 func TestAPullSendsOnlyTheRecordsTheAskerLacks(t *testing.T) {
 	newNode := func() *Node {
-		n, err := New(mustID(t), Config{Logger: quiet, Liveness: func(*Record) bool { return true }})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(n.Close)
+		n, _ := dialCountingDaemon(t, 0)
 		return n
 	}
 	a, b := newNode(), newNode()
@@ -157,7 +153,7 @@ func TestAPullSendsOnlyTheRecordsTheAskerLacks(t *testing.T) {
 // chain: 1,000 records learned at once are all checked within a few rounds, far sooner than the
 // 100 + 100/s of the sustained rate allow.
 func TestAChainLearnedAtOnceIsCheckedAtOnce(t *testing.T) {
-	n, dials := dialCountingDaemon(t)
+	n, dials := dialCountingDaemon(t, 50*time.Millisecond)
 	const chain = 1000
 	now := uint64(time.Now().UnixMilli())
 	var recs []*Record
@@ -195,11 +191,7 @@ func TestAChainLearnedAtOnceIsCheckedAtOnce(t *testing.T) {
 // A record is checked as it is stored, not at the next round: in a loaded 1,000-daemon
 // network, a round comes a second or more after the records that last reached a daemon.
 func TestARecordIsCheckedAsItIsStored(t *testing.T) {
-	n, err := New(mustID(t), Config{Refresh: time.Hour, Logger: quiet, Liveness: func(*Record) bool { return true }})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(n.Close)
+	n, _ := dialCountingDaemon(t, time.Hour)
 	time.Sleep(100 * time.Millisecond) // (the first round, at start)
 	raw := signed(t, mustID(t), 1, uint64(time.Now().UnixMilli()), "/ip4/11.0.0.1/tcp/30333")
 	rec, err := parseRecord(raw)
@@ -219,11 +211,7 @@ func TestARecordIsCheckedAsItIsStored(t *testing.T) {
 // Only exact copies of a queued record are dropped before verification: a forged copy with the
 // same sequence number, queued first, does not hide the honest record behind it.
 func TestAForgedCopyQueuedFirstDoesNotHideTheRecord(t *testing.T) {
-	n, err := New(mustID(t), Config{Logger: quiet, Liveness: func(*Record) bool { return true }})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(n.Close)
+	n, _ := dialCountingDaemon(t, 0)
 	raw := signed(t, mustID(t), 1, uint64(time.Now().UnixMilli()), "/ip4/11.0.0.1/tcp/30333")
 	forged := bytes.Clone(raw)
 	forged[len(forged)-1] ^= 1
@@ -254,11 +242,7 @@ func TestAForgedCopyQueuedFirstDoesNotHideTheRecord(t *testing.T) {
 // together (one batch): when the first of them gets its verdicts, the last one's records are
 // stored already. One message at a time, a batch held one datagram's records (~5).
 func TestMessagesQueuedMeanwhileAreVerifiedTogether(t *testing.T) {
-	n, err := New(mustID(t), Config{Logger: quiet, Liveness: func(*Record) bool { return true }})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(n.Close)
+	n, _ := dialCountingDaemon(t, 0)
 	now := uint64(time.Now().UnixMilli())
 	message := func(k int) ([]*Record, [][]byte) {
 		var recs []*Record
