@@ -3,10 +3,11 @@
 //!
 //! Per N: the time until the hub has sessions with every peer on all four protocols; the live
 //! heap the connections added, per (peer, protocol) session with both ends and sc-network's
-//! own connection state in it (a counting global allocator); then `ROUNDS` broadcasts, each a
-//! 1 KiB message from the hub to every peer: process CPU per delivered message (sender, both
-//! AEAD ends and receivers alike; the process's idle rate, measured just before, taken out) and
-//! the p50/p99 time until the last peer has a round. The same broadcasts then go over a raw
+//! own connection state in it (a counting global allocator); then broadcasts, each a 1 KiB
+//! message from the hub to every peer, [`MESSAGES`] delivered messages at every N (after
+//! [`WARM_UP`] untimed rounds): process CPU per delivered message (sender, both AEAD ends and
+//! receivers alike; the process's idle rate, measured just before, taken out) and the p50/p99
+//! time until the last peer has a round. The same broadcasts then go over a raw
 //! notification protocol between the same peers (pipelined alike: a sender task per peer), the
 //! baseline of the same run. Every peer runs with Prometheus on, as a node does.
 //! Goal: CPU per message per peer flat from 8 to 64 peers (within 1.2x of N = 8).
@@ -26,8 +27,13 @@ use tokio::sync::mpsc;
 
 /// Peers around the hub, per run.
 const SIZES: [usize; 3] = [8, 32, 64];
-/// Broadcasts timed per run.
-const ROUNDS: usize = 200;
+/// Messages delivered in each timed measurement, `MESSAGES / N` broadcasts: the same work at
+/// every N, so that CPU per message compares like with like (at N = 8 the 200 rounds measured
+/// before took 90 ms, within a few clock ticks of noise).
+const MESSAGES: usize = 12_800;
+/// Untimed broadcasts before them, on each path alike: every stream has carried a message (and
+/// every lazily made buffer exists) before the clock starts.
+const WARM_UP: usize = 5;
 /// Bytes per broadcast message.
 const PAYLOAD: usize = 1024;
 /// Longest wait for the sessions or one round: a lost message fails the benchmark.
@@ -42,15 +48,14 @@ const FLAT: f64 = 1.2;
 #[global_allocator]
 static ALLOCATOR: CountingAllocator = CountingAllocator;
 
-/// CPU time the process used so far (user + system, from /proc/self/stat).
+/// CPU time the process used so far, all its threads (user + system; `CLOCK_PROCESS_CPUTIME_ID`,
+/// nanoseconds, where /proc/self/stat counts 10 ms ticks).
 fn cpu() -> Duration {
-    let stat = std::fs::read_to_string("/proc/self/stat").expect("/proc/self/stat");
-    // Fields after the command name (which may hold spaces) start at the state, field 3.
-    let fields: Vec<&str> = stat.rsplit_once(')').expect("a command name").1.split(' ').collect();
-    let ticks: u64 =
-        fields[12].parse::<u64>().unwrap_or(0) + fields[13].parse::<u64>().unwrap_or(0);
-    // Linux reports clock ticks of 1/100 s (USER_HZ).
-    Duration::from_millis(ticks * 10)
+    let mut now = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+    // SAFETY: `now` is a valid timespec for the call to fill.
+    let status = unsafe { libc::clock_gettime(libc::CLOCK_PROCESS_CPUTIME_ID, &mut now) };
+    assert_eq!(status, 0, "the process CPU clock: {}", std::io::Error::last_os_error());
+    Duration::new(now.tv_sec as u64, now.tv_nsec as u32)
 }
 
 /// The plugin for a hub of `peers`, its rate limits at their largest.
@@ -69,14 +74,15 @@ struct Figures {
     cpu_per_message: Duration,
     p50: Duration,
     p99: Duration,
-    /// The same broadcasts on the raw protocol: CPU per message per peer, round p50.
+    /// The same broadcasts on the raw protocol: CPU per message per peer, round p50 and p99.
     raw_cpu_per_message: Duration,
     raw_p50: Duration,
+    raw_p99: Duration,
 }
 
-/// `ROUNDS` broadcasts, each `send` (one message to each of the `n` peers) timed until the
-/// last peer has it: the process CPU per delivered message beyond its `idle` rate, and the
-/// round times, sorted.
+/// `MESSAGES / n` broadcasts, each `send` (one message to each of the `n` peers) timed until
+/// the last peer has it, after `WARM_UP` untimed ones: the process CPU per delivered message
+/// beyond its `idle` rate, and the round times, sorted.
 async fn broadcasts(
     what: &str,
     n: usize,
@@ -84,8 +90,7 @@ async fn broadcasts(
     received: &mut mpsc::UnboundedReceiver<Instant>,
     mut send: impl FnMut(),
 ) -> (Duration, Vec<Duration>) {
-    let (mut rounds, cpu_before, started) = (Vec::with_capacity(ROUNDS), cpu(), Instant::now());
-    for _ in 0..ROUNDS {
+    let mut round = async || {
         let sent = Instant::now();
         send();
         let mut last = sent;
@@ -93,11 +98,19 @@ async fn broadcasts(
             let at = tokio::time::timeout(DEADLINE, received.recv()).await.ok().flatten();
             last = at.unwrap_or_else(|| panic!("{what}: a broadcast message was lost"));
         }
-        rounds.push(last - sent);
+        last - sent
+    };
+    for _ in 0..WARM_UP {
+        round().await;
+    }
+    let timed = MESSAGES / n;
+    let (mut rounds, cpu_before, started) = (Vec::with_capacity(timed), cpu(), Instant::now());
+    for _ in 0..timed {
+        rounds.push(round().await);
     }
     let used = (cpu() - cpu_before).as_secs_f64() - idle * started.elapsed().as_secs_f64();
     rounds.sort();
-    (Duration::from_secs_f64(used.max(0.0) / (ROUNDS * n) as f64), rounds)
+    (Duration::from_secs_f64(used.max(0.0) / (timed * n) as f64), rounds)
 }
 
 async fn run(backend: Backend, n: usize) -> Figures {
@@ -184,6 +197,7 @@ async fn run(backend: Backend, n: usize) -> Figures {
         p99: percentile(&rounds, 0.99),
         raw_cpu_per_message,
         raw_p50: percentile(&raw_rounds, 0.5),
+        raw_p99: percentile(&raw_rounds, 0.99),
     }
 }
 
@@ -200,10 +214,10 @@ fn main() {
         }
     }
     println!(
-        "\n== one hub, N peers: sessions, heap and {PAYLOAD}-byte broadcasts ({ROUNDS} rounds) =="
+        "\n== one hub, N peers: sessions, heap and {PAYLOAD}-byte broadcasts, {MESSAGES} messages at every N =="
     );
     println!(
-        "{:<8} {:>3} {:>11} {:>13} {:>9} {:>13} {:>9} {:>10} {:>7} {:>12} {:>9} {:>10}",
+        "{:<8} {:>3} {:>11} {:>13} {:>9} {:>13} {:>9} {:>10} {:>7} {:>12} {:>9} {:>10} {:>10}",
         "backend",
         "N",
         "sessions up",
@@ -215,6 +229,7 @@ fn main() {
         "vs N=8",
         "raw CPU/msg",
         "raw p50",
+        "raw p99",
         "CPU vs raw"
     );
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get()) as f64;
@@ -242,7 +257,7 @@ fn main() {
             )
         };
         println!(
-            "{:<8} {:>3} {:>9.0}ms {:>10.1}KiB {:>8.0}% {:>13} {:>7.2}ms {:>8.2}ms {:>7} {:>12} {:>7.2}ms {:>10}",
+            "{:<8} {:>3} {:>9.0}ms {:>10.1}KiB {:>8.0}% {:>13} {:>7.2}ms {:>8.2}ms {:>7} {:>12} {:>7.2}ms {:>8.2}ms {:>10}",
             backend.as_str(),
             f.peers,
             f.sessions_up.as_secs_f64() * 1e3,
@@ -254,6 +269,7 @@ fn main() {
             vs,
             raw,
             f.raw_p50.as_secs_f64() * 1e3,
+            f.raw_p99.as_secs_f64() * 1e3,
             vs_raw,
         );
     }
