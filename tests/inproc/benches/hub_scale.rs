@@ -28,8 +28,8 @@ use tokio::sync::mpsc;
 /// Peers around the hub, per run.
 const SIZES: [usize; 3] = [8, 32, 64];
 /// Messages delivered in each timed measurement, `MESSAGES / N` broadcasts: the same work at
-/// every N, so that CPU per message compares like with like (at N = 8 the 200 rounds measured
-/// before took 90 ms, within a few clock ticks of noise).
+/// every N, so that CPU per message compares like with like (200 rounds at every N, as before,
+/// lasted 90 ms at N = 8: too short a sample on shared cores).
 const MESSAGES: usize = 12_800;
 /// Untimed broadcasts before them, on each path alike: every stream has carried a message (and
 /// every lazily made buffer exists) before the clock starts.
