@@ -9,7 +9,8 @@
 //! receivers alike; the process's idle rate, measured just before, taken out) and the p50/p99
 //! time until the last peer has a round. The same broadcasts then go over a raw
 //! notification protocol between the same peers (pipelined alike: a sender task per peer), the
-//! baseline of the same run. Every peer runs with Prometheus on, as a node does.
+//! baseline of the same run. Every peer runs with Prometheus on, as a node does, and connects
+//! to the hub only (`PeerBuilder::without_discovery`).
 //! Goal: CPU per message per peer flat from 8 to 64 peers (within 1.2x of N = 8).
 //! Run with `make bench` (or `cargo bench -p detr-inproc --bench hub_scale`).
 
@@ -115,10 +116,16 @@ async fn broadcasts(
 
 async fn run(backend: Backend, n: usize) -> Figures {
     let genesis = H256::repeat_byte(0x42);
-    let builder =
-        || PeerBuilder::new(genesis).with_detr(config(n)).with_raw(raw_protocol()).with_metrics();
+    let builder = || {
+        PeerBuilder::new(genesis)
+            .with_detr(config(n))
+            .with_raw(raw_protocol())
+            .with_metrics()
+            .without_discovery()
+    };
     let mut hub = builder().slots(n as u32).start(backend).await.expect("the hub starts");
-    // The peers open streams with the hub only (not with each other, whom discovery may find).
+    // The peers connect to the hub only: with their addresses kept out of the DHT, they do not
+    // find each other through it.
     let mut peers: Vec<Peer> = Vec::new();
     for _ in 0..n {
         peers.push(builder().reserved_only().start(backend).await.expect("a peer starts"));

@@ -46,6 +46,7 @@ pub struct PeerBuilder {
     reserved_only: bool,
     slots: u32,
     metrics: bool,
+    discovery: bool,
 }
 
 /// One running in-process network peer. Dropping it stops its network.
@@ -100,6 +101,7 @@ impl PeerBuilder {
             reserved_only: false,
             slots: DEFAULT_SLOTS,
             metrics: false,
+            discovery: true,
         }
     }
 
@@ -126,6 +128,17 @@ impl PeerBuilder {
     /// (by default [`DEFAULT_SLOTS`]): a hub of many peers needs as many.
     pub fn slots(mut self, n: u32) -> Self {
         self.slots = n;
+        self
+    }
+
+    /// Keeps 127.0.0.1 addresses out of the DHT (in by default, as on a local test network), so
+    /// that peers do not find each other through a peer they all know: the only connections
+    /// are the ones the caller makes. Peers that all join one hub otherwise learn each other's
+    /// addresses from it and, from about 10 s after they start, connect to one another (on
+    /// litep2p the DHT's random walk runs whatever `enable_dht_random_walk` says), thousands of
+    /// Noise handshakes that take the cores from whatever is being measured.
+    pub fn without_discovery(mut self) -> Self {
+        self.discovery = false;
         self
     }
 
@@ -162,6 +175,7 @@ impl PeerBuilder {
             non_reserved_mode: mode,
         };
         let mut net = NetworkConfiguration::new_local();
+        net.allow_non_globals_in_dht = self.discovery;
         net.node_key = NodeKeyConfig::Ed25519(Secret::Input(self.key.secret()));
         let registry = self.metrics.then(Registry::new);
         // One set of notification metrics for every protocol, as the node's service makes it.
