@@ -3,14 +3,18 @@
 //!
 //! Per N: the time until the hub has sessions with every peer on all four protocols; the live
 //! heap the connections added, per (peer, protocol) session with both ends and sc-network's
-//! own connection state in it (a counting global allocator); then broadcasts, each a 1 KiB
+//! own connection state in it (a counting global allocator). Then broadcasts, each a 1 KiB
 //! message from the hub to every peer, [`MESSAGES`] delivered messages at every N (after
 //! [`WARM_UP`] untimed rounds): process CPU per delivered message (sender, both AEAD ends and
 //! receivers alike; the process's idle rate, measured just before, taken out) and the p50/p99
-//! time until the last peer has a round. The same broadcasts then go over a raw
-//! notification protocol between the same peers (pipelined alike: a sender task per peer), the
-//! baseline of the same run. Every peer runs with Prometheus on, as a node does, and connects
-//! to the hub only (`PeerBuilder::without_discovery`).
+//! time until the last peer has a round. The same broadcasts also go over a raw notification
+//! protocol between the same peers (pipelined alike: a sender task per peer), the baseline of
+//! the same run. Every peer runs with Prometheus on, as a node does, and connects to its hub
+//! only (`PeerBuilder::without_discovery`).
+//!
+//! The three hubs run side by side in one process, and the six ways (each N, plugin and raw)
+//! broadcast in turns of [`BLOCKS`] blocks each: the speed of a shared VM's cores drifts by
+//! up to 2x over seconds, which a curve measured one N after the other reads as growth.
 //! Goal: CPU per message per peer flat from 8 to 64 peers (within 1.2x of N = 8).
 //! Run with `make bench` (or `cargo bench -p detr-inproc --bench hub_scale`).
 
@@ -35,6 +39,9 @@ const MESSAGES: usize = 12_800;
 /// Untimed broadcasts before them, on each path alike: every stream has carried a message (and
 /// every lazily made buffer exists) before the clock starts.
 const WARM_UP: usize = 5;
+/// Turns each way of broadcasting takes (see [`broadcasts`]): enough that every way sees the
+/// cores' drift alike; at N = 64 a turn is 25 rounds (a few tens of milliseconds).
+const BLOCKS: usize = 8;
 /// Bytes per broadcast message.
 const PAYLOAD: usize = 1024;
 /// Longest wait for the sessions or one round: a lost message fails the benchmark.
@@ -69,8 +76,8 @@ struct Figures {
     peers: usize,
     sessions_up: Duration,
     heap_per_session: isize,
-    /// CPU the process burns with nothing sent (the backends' own work: discovery, keep-alive),
-    /// in cores.
+    /// CPU the process burns with nothing sent, all three nets up (the backends' own work:
+    /// discovery, keep-alive), in cores.
     idle: f64,
     cpu_per_message: Duration,
     p50: Duration,
@@ -81,41 +88,83 @@ struct Figures {
     raw_p99: Duration,
 }
 
-/// `MESSAGES / n` broadcasts, each `send` (one message to each of the `n` peers) timed until
-/// the last peer has it, after `WARM_UP` untimed ones: the process CPU per delivered message
-/// beyond its `idle` rate, and the round times, sorted.
-async fn broadcasts(
-    what: &str,
+/// One way to broadcast to one hub's peers: where they report each message's receipt, how a
+/// round is sent, and what its timed rounds measured.
+struct Path {
+    what: String,
     n: usize,
-    idle: f64,
-    received: &mut mpsc::UnboundedReceiver<Instant>,
-    mut send: impl FnMut(),
-) -> (Duration, Vec<Duration>) {
-    let mut round = async || {
-        let sent = Instant::now();
-        send();
-        let mut last = sent;
-        for _ in 0..n {
-            let at = tokio::time::timeout(DEADLINE, received.recv()).await.ok().flatten();
-            last = at.unwrap_or_else(|| panic!("{what}: a broadcast message was lost"));
-        }
-        last - sent
-    };
-    for _ in 0..WARM_UP {
-        round().await;
-    }
-    let timed = MESSAGES / n;
-    let (mut rounds, cpu_before, started) = (Vec::with_capacity(timed), cpu(), Instant::now());
-    for _ in 0..timed {
-        rounds.push(round().await);
-    }
-    let used = (cpu() - cpu_before).as_secs_f64() - idle * started.elapsed().as_secs_f64();
-    rounds.sort();
-    (Duration::from_secs_f64(used.max(0.0) / (timed * n) as f64), rounds)
+    received: mpsc::UnboundedReceiver<Instant>,
+    send: Box<dyn FnMut()>,
+    /// Process CPU of its timed rounds beyond the idle rate, in seconds.
+    used: f64,
+    rounds: Vec<Duration>,
 }
 
-async fn run(backend: Backend, n: usize) -> Figures {
-    let genesis = H256::repeat_byte(0x42);
+impl Path {
+    fn new(
+        what: String,
+        n: usize,
+        received: mpsc::UnboundedReceiver<Instant>,
+        send: impl FnMut() + 'static,
+    ) -> Self {
+        Self { what, n, received, send: Box::new(send), used: 0.0, rounds: Vec::new() }
+    }
+
+    /// One broadcast (a message to each of the `n` peers): the time until the last peer has it.
+    async fn round(&mut self) -> Duration {
+        let sent = Instant::now();
+        (self.send)();
+        let mut last = sent;
+        for _ in 0..self.n {
+            let at = tokio::time::timeout(DEADLINE, self.received.recv()).await.ok().flatten();
+            last = at.unwrap_or_else(|| panic!("{}: a broadcast message was lost", self.what));
+        }
+        last - sent
+    }
+
+    /// CPU per delivered message, and the round times sorted.
+    fn figures(mut self) -> (Duration, Vec<Duration>) {
+        self.rounds.sort();
+        let messages = (self.rounds.len() * self.n) as f64;
+        (Duration::from_secs_f64(self.used.max(0.0) / messages), self.rounds)
+    }
+}
+
+/// `MESSAGES / n` broadcasts on every path after `WARM_UP` untimed ones, in [`BLOCKS`] turns:
+/// each turn, every path in order does its share of rounds, and the process CPU of that share
+/// beyond the `idle` rate goes to it. Every path sees the cores' drift alike.
+async fn broadcasts(paths: &mut [Path], idle: f64) {
+    for path in paths.iter_mut() {
+        for _ in 0..WARM_UP {
+            path.round().await;
+        }
+    }
+    for _ in 0..BLOCKS {
+        for path in paths.iter_mut() {
+            let (cpu_before, started) = (cpu(), Instant::now());
+            for _ in 0..(MESSAGES / path.n / BLOCKS).max(1) {
+                let round = path.round().await;
+                path.rounds.push(round);
+            }
+            path.used +=
+                (cpu() - cpu_before).as_secs_f64() - idle * started.elapsed().as_secs_f64();
+        }
+    }
+}
+
+/// One hub and its peers, running, and what their start measured.
+struct Net {
+    n: usize,
+    sessions_up: Duration,
+    heap_per_session: isize,
+    /// Dropping a peer stops it: the hub and its peers live as long as the net.
+    _nodes: (Peer, Vec<Peer>),
+}
+
+/// Starts a hub with `n` peers on a genesis of its own (so that nets never mix), waits for
+/// their sessions, opens the raw streams, and returns the net with its plugin and raw paths.
+async fn start(backend: Backend, n: usize) -> (Net, [Path; 2]) {
+    let genesis = H256::repeat_byte(n as u8);
     let builder = || {
         PeerBuilder::new(genesis)
             .with_detr(config(n))
@@ -145,7 +194,7 @@ async fn run(backend: Backend, n: usize) -> Figures {
     let sessions_up = start.elapsed();
     let heap_per_session = (live_bytes() - heap_before) / (n * DetrProtocol::ALL.len()) as isize;
 
-    let (received_tx, mut received) = mpsc::unbounded_channel();
+    let (received_tx, received) = mpsc::unbounded_channel();
     for peer in &peers {
         let mut inbound =
             peer.detr.as_ref().expect("plugin").subscribe(MessageKind::Custom, 4096, 64 << 20);
@@ -158,24 +207,11 @@ async fn run(backend: Backend, n: usize) -> Figures {
             }
         });
     }
-    let (idle_start, idle_cpu) = (Instant::now(), cpu());
-    tokio::time::sleep(IDLE).await;
-    let idle = (cpu() - idle_cpu).as_secs_f64() / idle_start.elapsed().as_secs_f64();
-    let targets: Vec<_> = peers.iter().map(|p| p.peer_id).collect();
-    let payload = bytes::Bytes::from(vec![0x5a; PAYLOAD]);
-    let what = format!("{backend:?} {n}, plugin");
-    let (cpu_per_message, rounds) = broadcasts(&what, n, idle, &mut received, || {
-        for peer in &targets {
-            detr.send_message(peer, Message::Custom(payload.clone())).expect("queued");
-        }
-    })
-    .await;
-
-    // The raw baseline, its streams opened now (the heap above is the plugin's sessions').
+    // The raw baseline's streams, opened after the heap above (the plugin's sessions').
     let (opened_tx, mut opened) = mpsc::unbounded_channel();
     let (unused, _) = mpsc::unbounded_channel();
     tokio::spawn(pump(hub.raw.remove(0), unused, opened_tx));
-    let (raw_received_tx, mut raw_received) = mpsc::unbounded_channel();
+    let (raw_received_tx, raw_received) = mpsc::unbounded_channel();
     for peer in &mut peers {
         let (unused, _) = mpsc::unbounded_channel();
         tokio::spawn(pump(peer.raw.remove(0), raw_received_tx.clone(), unused));
@@ -187,25 +223,55 @@ async fn run(backend: Backend, n: usize) -> Figures {
         let sink = tokio::time::timeout(DEADLINE, opened.recv()).await.ok().flatten();
         queues.push(spawn_sender(sink.expect("every raw stream opens with the hub")));
     }
-    let what = format!("{backend:?} {n}, raw");
-    let (raw_cpu_per_message, raw_rounds) = broadcasts(&what, n, idle, &mut raw_received, || {
-        for queue in &queues {
-            queue.send(payload.to_vec()).expect("raw sender running");
+
+    let targets: Vec<_> = peers.iter().map(|p| p.peer_id).collect();
+    let payload = bytes::Bytes::from(vec![0x5a; PAYLOAD]);
+    let raw_payload = payload.clone();
+    let plugin = Path::new(format!("{backend:?} {n}, plugin"), n, received, move || {
+        for peer in &targets {
+            detr.send_message(peer, Message::Custom(payload.clone())).expect("queued");
         }
-    })
-    .await;
-    Figures {
-        peers: n,
-        sessions_up,
-        heap_per_session,
-        idle,
-        cpu_per_message,
-        p50: percentile(&rounds, 0.5),
-        p99: percentile(&rounds, 0.99),
-        raw_cpu_per_message,
-        raw_p50: percentile(&raw_rounds, 0.5),
-        raw_p99: percentile(&raw_rounds, 0.99),
+    });
+    let raw = Path::new(format!("{backend:?} {n}, raw"), n, raw_received, move || {
+        for queue in &queues {
+            queue.send(raw_payload.to_vec()).expect("raw sender running");
+        }
+    });
+    (Net { n, sessions_up, heap_per_session, _nodes: (hub, peers) }, [plugin, raw])
+}
+
+/// Every N on `backend`, side by side.
+async fn run(backend: Backend) -> Vec<Figures> {
+    let (mut nets, mut paths) = (Vec::new(), Vec::new());
+    for n in SIZES {
+        let (net, both) = start(backend, n).await;
+        nets.push(net);
+        paths.extend(both);
     }
+    let (idle_start, idle_cpu) = (Instant::now(), cpu());
+    tokio::time::sleep(IDLE).await;
+    let idle = (cpu() - idle_cpu).as_secs_f64() / idle_start.elapsed().as_secs_f64();
+    broadcasts(&mut paths, idle).await;
+    let mut paths = paths.into_iter();
+    nets.into_iter()
+        .map(|net| {
+            let (plugin, raw) = (paths.next().expect("a plugin path"), paths.next().expect("raw"));
+            let ((cpu_per_message, rounds), (raw_cpu_per_message, raw_rounds)) =
+                (plugin.figures(), raw.figures());
+            Figures {
+                peers: net.n,
+                sessions_up: net.sessions_up,
+                heap_per_session: net.heap_per_session,
+                idle,
+                cpu_per_message,
+                p50: percentile(&rounds, 0.5),
+                p99: percentile(&rounds, 0.99),
+                raw_cpu_per_message,
+                raw_p50: percentile(&raw_rounds, 0.5),
+                raw_p99: percentile(&raw_rounds, 0.99),
+            }
+        })
+        .collect()
 }
 
 fn main() {
@@ -214,11 +280,9 @@ fn main() {
     }
     let mut table = Vec::new();
     for backend in Backend::ALL {
-        for n in SIZES {
-            let rt = tokio::runtime::Runtime::new().expect("a tokio runtime");
-            table.push((backend, rt.block_on(run(backend, n))));
-            rt.shutdown_timeout(Duration::from_secs(1));
-        }
+        let rt = tokio::runtime::Runtime::new().expect("a tokio runtime");
+        table.extend(rt.block_on(run(backend)).into_iter().map(|f| (backend, f)));
+        rt.shutdown_timeout(Duration::from_secs(1));
     }
     println!(
         "\n== one hub, N peers: sessions, heap and {PAYLOAD}-byte broadcasts, {MESSAGES} messages at every N =="
