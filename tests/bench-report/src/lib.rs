@@ -1,6 +1,6 @@
 //! Ratio tables for benchmarks: each row compares a subject with a baseline measured in the same
-//! run, from the `new/estimates.json` files criterion writes under `<target>/criterion/`; and a
-//! counting allocator for the benches that measure memory.
+//! run, from the `new/estimates.json` files criterion writes under `<target>/criterion/` or as
+//! the bench timed them itself; and a counting allocator for the benches that measure memory.
 
 mod heap;
 
@@ -50,26 +50,60 @@ pub fn mean_ns(id: &str) -> Option<f64> {
     json.get("mean")?.get("point_estimate")?.as_f64()
 }
 
-/// Prints the table; a row whose ratio is below its target is marked `BELOW TARGET`.
-pub fn print(title: &str, rows: &[Row]) {
+/// A row the bench timed itself (no criterion): the subject's and the baseline's mean time per
+/// iteration.
+pub struct Measured {
+    /// Row label.
+    pub label: String,
+    /// Mean nanoseconds per iteration of the subject.
+    pub subject_ns: f64,
+    /// Mean nanoseconds per iteration of the baseline.
+    pub baseline_ns: f64,
+    /// Bytes per iteration, for a throughput column (0: none).
+    pub bytes: u64,
+    /// The ratio the subject should reach (subject throughput / baseline throughput).
+    pub target: f64,
+}
+
+fn header(title: &str) {
     println!("\n== {title}: subject vs baseline (same run) ==");
     println!(
         "{:<40} {:>12} {:>12} {:>8} {:>8} {:>10}",
         "case", "subject", "baseline", "ratio", "target", "GB/s"
     );
+}
+
+fn line(row: &Measured) {
+    let (s, b) = (row.subject_ns, row.baseline_ns);
+    let ratio = b / s;
+    let gbps = if row.bytes > 0 { format!("{:.2}", row.bytes as f64 / s) } else { "-".into() };
+    let mark = if ratio + 1e-9 < row.target { "  BELOW TARGET" } else { "" };
+    println!(
+        "{:<40} {:>10.0}ns {:>10.0}ns {:>7.2}x {:>7.2}x {:>10}{mark}",
+        row.label, s, b, ratio, row.target, gbps
+    );
+}
+
+/// Prints the table of criterion's rows; a row whose ratio is below its target is marked
+/// `BELOW TARGET`.
+pub fn print(title: &str, rows: &[Row]) {
+    header(title);
     for row in rows {
         match (mean_ns(&row.subject), mean_ns(&row.baseline)) {
-            (Some(s), Some(b)) => {
-                let ratio = b / s;
-                let gbps =
-                    if row.bytes > 0 { format!("{:.2}", row.bytes as f64 / s) } else { "-".into() };
-                let mark = if ratio + 1e-9 < row.target { "  BELOW TARGET" } else { "" };
-                println!(
-                    "{:<40} {:>10.0}ns {:>10.0}ns {:>7.2}x {:>7.2}x {:>10}{mark}",
-                    row.label, s, b, ratio, row.target, gbps
-                );
-            }
+            (Some(subject_ns), Some(baseline_ns)) => line(&Measured {
+                label: row.label.clone(),
+                subject_ns,
+                baseline_ns,
+                bytes: row.bytes,
+                target: row.target,
+            }),
             _ => println!("{:<40} (not measured in this run)", row.label),
         }
     }
+}
+
+/// Prints the table of rows the bench timed itself, as [`print`] does.
+pub fn print_measured(title: &str, rows: &[Measured]) {
+    header(title);
+    rows.iter().for_each(line);
 }

@@ -1,16 +1,19 @@
 //! The DETR P2P message path against the raw `NotificationService` it runs on, on litep2p and
 //! on libp2p: two in-process peers on 127.0.0.1, each running the plugin and one raw protocol.
 //!
-//! - throughput (criterion): 100 messages of 1 KiB or 64 KiB, pipelined alike on both paths (the
+//! - throughput: 100 messages of 1 KiB or 64 KiB, pipelined alike on both paths (the
 //!   caller queues without waiting, a sender task drains the queue into the sink): the plugin
 //!   path is `DetrP2pHandle::send_message` → fluent queue → rate limits → AEComms seal → sink,
 //!   then open → decode → de-dup → `subscribe`; the raw path is an unbounded channel → a task
 //!   calling `MessageSink::send_async_notification` → the peer's `next_event`;
 //! - one-way latency (p50/p99): one message at a time, from the send call to the receiver's
-//!   event, both clocks the same.
-//!
+//!   event, both clocks the same, the two paths taking turns message by message (ABBA);
 //! - the floor: one AEComms seal + open of the same payload, in place, timed in the same run
 //!   (the plugin's second AEAD on top of the transport's Noise: no path can cost less above raw).
+//!
+//! Raw, plugin and floor take [`TURNS`] turns of about [`TURN`] each, the mean of each over all
+//! its turns: the speed of a shared VM's cores drifts by up to 2x over seconds (see
+//! `hub_scale.rs`), which lands on all three alike instead of on whichever ran then.
 //!
 //! Both peers run with Prometheus on, as a node does (the network, its protocols and the plugin
 //! report to a registry). The plugin's rate limits are set to their largest values: this measures
@@ -20,8 +23,9 @@
 
 use std::time::{Duration, Instant};
 
-use criterion::{black_box, BenchmarkId, Criterion, Throughput};
-use detr_bench_report::{mean_ns, percentile, Row};
+use std::hint::black_box;
+
+use detr_bench_report::{percentile, print_measured, skipped_by_filter, Measured};
 use detr_inproc::{
     raw::{pump, raw_protocol, spawn_sender, RAW},
     sessions::{identity, session_pair},
@@ -37,8 +41,14 @@ use tokio::sync::mpsc;
 
 /// Messages per throughput iteration.
 const BATCH: usize = 100;
-/// Messages timed one by one for the latency percentiles.
+/// Messages timed one by one for the latency percentiles, on each path.
 const LATENCY_SAMPLES: usize = 400;
+/// Turns raw, plugin and floor take at each size (see the module's doc).
+const TURNS: usize = 20;
+/// About how long raw's batches run in one turn (plugin and floor run as many batches).
+const TURN: Duration = Duration::from_millis(200);
+/// Untimed batches of each path before the turns.
+const WARM_UP: usize = 5;
 /// Sizes measured, with the plugin/raw throughput each should reach.
 const SIZES: [(usize, &str, f64); 2] = [(1024, "1KiB", 1.0), (64 * 1024, "64KiB", 0.75)];
 /// Longest wait for one message or one batch: a lost message fails the benchmark.
@@ -169,16 +179,26 @@ impl Pair {
         last - start
     }
 
-    /// One-way latencies of `LATENCY_SAMPLES` messages sent one at a time, sorted.
-    async fn latencies(&mut self, path: Path, size: usize) -> Vec<Duration> {
-        let mut out = Vec::with_capacity(LATENCY_SAMPLES);
-        for _ in 0..LATENCY_SAMPLES {
-            let start = Instant::now();
-            self.send(path, size);
-            out.push(self.received(path).await - start);
+    /// One-way latencies of `LATENCY_SAMPLES` messages sent one at a time on each path, the
+    /// paths taking turns (raw, plugin, plugin, raw, ...): raw's and the plugin's, sorted.
+    async fn latencies(&mut self, size: usize) -> (Vec<Duration>, Vec<Duration>) {
+        let (mut raw, mut plugin) = (Vec::new(), Vec::new());
+        for i in 0..LATENCY_SAMPLES {
+            let order =
+                if i % 2 == 0 { [Path::Raw, Path::Plugin] } else { [Path::Plugin, Path::Raw] };
+            for path in order {
+                let start = Instant::now();
+                self.send(path, size);
+                let latency = self.received(path).await - start;
+                match path {
+                    Path::Raw => raw.push(latency),
+                    Path::Plugin => plugin.push(latency),
+                }
+            }
         }
-        out.sort();
-        out
+        raw.sort();
+        plugin.sort();
+        (raw, plugin)
     }
 }
 
@@ -189,15 +209,6 @@ enum Path {
     Raw,
 }
 
-impl Path {
-    fn as_str(self) -> &'static str {
-        match self {
-            Path::Plugin => "plugin",
-            Path::Raw => "raw",
-        }
-    }
-}
-
 /// A session pair on the plugin's bridge protocol (the one custom messages travel on), never
 /// rekeying: the floor's AEAD.
 fn floor_sessions() -> (Session, Session) {
@@ -205,34 +216,68 @@ fn floor_sessions() -> (Session, Session) {
     session_pair(&identity(1), &identity(2), DetrProtocol::Bridge, [0x42; 32], policy)
 }
 
+/// Mean nanoseconds per batch of `BATCH` messages of one size, each path's over all its turns.
+struct Means {
+    raw: f64,
+    plugin: f64,
+    /// `BATCH` seals + opens of the payload.
+    floor: f64,
+}
+
+/// Raw, plugin and floor at `size`, taking turns (see the module's doc).
+fn throughput(rt: &tokio::runtime::Runtime, pair: &mut Pair, size: usize) -> Means {
+    let (mut tx, mut rx) = floor_sessions();
+    let mut frame = vec![0x5a; HEADER_LEN + size];
+    let mut floor = || {
+        let start = Instant::now();
+        for _ in 0..BATCH {
+            // Opened in place, the frame holds the plaintext again behind its header.
+            frame.truncate(HEADER_LEN + size);
+            tx.send.seal(&mut frame, 0, Instant::now()).expect("seal");
+            black_box(rx.recv.open(&mut frame).expect("open"));
+        }
+        start.elapsed()
+    };
+    let per_turn = rt.block_on(async {
+        for path in [Path::Raw, Path::Plugin] {
+            for _ in 0..WARM_UP {
+                pair.batch(path, size).await;
+            }
+        }
+        let probe = pair.batch(Path::Raw, size).await;
+        (TURN.as_secs_f64() / probe.as_secs_f64()).ceil().clamp(1.0, 1000.0) as usize
+    });
+    let mut total = [Duration::ZERO; 3];
+    for _ in 0..TURNS {
+        rt.block_on(async {
+            for (i, path) in [Path::Raw, Path::Plugin].into_iter().enumerate() {
+                for _ in 0..per_turn {
+                    total[i] += pair.batch(path, size).await;
+                }
+            }
+        });
+        for _ in 0..per_turn {
+            total[2] += floor();
+        }
+    }
+    let mean = |d: Duration| d.as_nanos() as f64 / (TURNS * per_turn) as f64;
+    Means { raw: mean(total[0]), plugin: mean(total[1]), floor: mean(total[2]) }
+}
+
 /// Prints, per backend and size, the plugin's time above raw per message against one seal +
 /// open of the payload.
-fn print_floor() {
+fn print_floor(cases: &[(String, &str, Means)]) {
     println!(
         "\n== the plugin's cost above raw per message vs one seal + open of it, same run \
          (target at {FLOOR_SIZE}: <= {FLOOR_TARGET}x) =="
     );
     println!("{:<20} {:>14} {:>14} {:>8}", "case", "above raw", "seal+open", "ratio");
-    for backend in Backend::ALL {
-        for (_, label, _) in SIZES {
-            let case = format!("{} {label}", backend.as_str());
-            let id = |path: &str| format!("detr-path/{}-{path}/{label}", backend.as_str());
-            let (Some(plugin), Some(raw), Some(floor)) =
-                (mean_ns(&id("plugin")), mean_ns(&id("raw")), mean_ns(&id("seal-open")))
-            else {
-                println!("{case:<20} (not measured in this run)");
-                continue;
-            };
-            let (above, floor) = ((plugin - raw) / BATCH as f64, floor / BATCH as f64);
-            let ratio = above / floor;
-            let mark =
-                if label == FLOOR_SIZE && ratio > FLOOR_TARGET { "  ABOVE TARGET" } else { "" };
-            println!(
-                "{case:<20} {:>12.1}us {:>12.1}us {ratio:>7.2}x{mark}",
-                above / 1e3,
-                floor / 1e3
-            );
-        }
+    for (case, label, means) in cases {
+        let above = (means.plugin - means.raw) / BATCH as f64;
+        let floor = means.floor / BATCH as f64;
+        let ratio = above / floor;
+        let mark = if *label == FLOOR_SIZE && ratio > FLOOR_TARGET { "  ABOVE TARGET" } else { "" };
+        println!("{case:<20} {:>12.1}us {:>12.1}us {ratio:>7.2}x{mark}", above / 1e3, floor / 1e3);
     }
 }
 
@@ -241,67 +286,35 @@ fn micros(d: Duration) -> f64 {
 }
 
 fn main() {
-    let mut criterion = Criterion::default()
-        .sample_size(10)
-        .warm_up_time(Duration::from_secs(1))
-        .measurement_time(Duration::from_secs(3))
-        .configure_from_args();
-    let mut rows = Vec::new();
-    let mut latency = Vec::new();
-    let mut prometheus = Vec::new();
+    if skipped_by_filter("plugin_vs_raw") {
+        return;
+    }
+    let (mut rows, mut floors, mut latency, mut prometheus) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     for backend in Backend::ALL {
         let rt = tokio::runtime::Runtime::new().expect("a tokio runtime");
         let mut pair = rt.block_on(Pair::start(backend));
-        let mut group = criterion.benchmark_group("detr-path");
         for (size, label, target) in SIZES {
-            group.throughput(Throughput::Bytes((BATCH * size) as u64));
-            for path in [Path::Raw, Path::Plugin] {
-                let function = format!("{}-{}", backend.as_str(), path.as_str());
-                group.bench_function(BenchmarkId::new(function, label), |b| {
-                    b.iter_custom(|iters| {
-                        rt.block_on(async {
-                            let mut total = Duration::ZERO;
-                            for _ in 0..iters {
-                                total += pair.batch(path, size).await;
-                            }
-                            total
-                        })
-                    })
-                });
-            }
-            let (mut tx, mut rx) = floor_sessions();
-            let mut frame = vec![0x5a; HEADER_LEN + size];
-            let function = format!("{}-seal-open", backend.as_str());
-            group.bench_function(BenchmarkId::new(function, label), |b| {
-                b.iter(|| {
-                    for _ in 0..BATCH {
-                        // Opened in place, the frame holds the plaintext again behind its header.
-                        frame.truncate(HEADER_LEN + size);
-                        tx.send.seal(&mut frame, 0, Instant::now()).expect("seal");
-                        black_box(rx.recv.open(&mut frame).expect("open"));
-                    }
-                })
-            });
-            rows.push(Row {
+            let means = throughput(&rt, &mut pair, size);
+            rows.push(Measured {
                 label: format!("{} {label} x{BATCH}", backend.as_str()),
-                subject: format!("detr-path/{}-plugin/{label}", backend.as_str()),
-                baseline: format!("detr-path/{}-raw/{label}", backend.as_str()),
+                subject_ns: means.plugin,
+                baseline_ns: means.raw,
                 bytes: (BATCH * size) as u64,
                 target,
             });
-            let raw = rt.block_on(pair.latencies(Path::Raw, size));
-            let plugin = rt.block_on(pair.latencies(Path::Plugin, size));
+            floors.push((format!("{} {label}", backend.as_str()), label, means));
+            let (raw, plugin) = rt.block_on(pair.latencies(size));
             latency.push((backend, label, raw, plugin));
         }
-        group.finish();
         let counted = pair.counted_by_prometheus();
         assert!(counted > 0.0, "{backend:?}: Prometheus counted none of the plugin's messages");
         prometheus.push((backend, counted));
         drop(pair);
         rt.shutdown_timeout(Duration::from_secs(1));
     }
-    detr_bench_report::print("detr plugin path vs raw NotificationService, throughput", &rows);
-    print_floor();
+    print_measured("detr plugin path vs raw NotificationService, throughput", &rows);
+    print_floor(&floors);
     for (backend, counted) in prometheus {
         println!(
             "Prometheus on ({}): the receiver's registry counted {counted} plugin messages",
