@@ -1,13 +1,13 @@
 //! AEComms cost against its primitives, measured in the same run: seal+open in place vs raw
 //! ChaCha20-Poly1305 encrypt+decrypt in place (`ring`'s, which AEComms frames use, and the
-//! `chacha20poly1305` crate's, which they used before), and a full handshake vs plain `snow`
-//! running the same Noise pattern (without certificates).
+//! `chacha20poly1305` crate's, which they used before), the three taking turns; and a full
+//! handshake vs plain `snow` running the same Noise pattern (without certificates), criterion's.
 
 use std::time::{Duration, Instant};
 
 use chacha20poly1305::{aead::AeadInPlace, ChaCha20Poly1305, KeyInit};
-use criterion::{black_box, criterion_group, BatchSize, BenchmarkId, Criterion, Throughput};
-use detr_bench_report::Row;
+use criterion::{black_box, criterion_group, BatchSize, BenchmarkId, Criterion};
+use detr_bench_report::{in_turns, print_measured, skipped_by_filter, Measured, Row};
 use ed25519_dalek::{SigningKey, VerifyingKey};
 use etrid_aecomms::{
     ed25519_peer_id, handshake::in_memory, Binding, LocalIdentity, RekeyPolicy, RemoteIdentity,
@@ -16,6 +16,10 @@ use etrid_aecomms::{
 use ring::aead::{Aad, LessSafeKey, Nonce, UnboundKey, CHACHA20_POLY1305};
 
 const SIZES: [usize; 4] = [64, 1024, 16 * 1024, 64 * 1024];
+/// Turns the three ways of sealing and opening take at each size.
+const TURNS: usize = 10;
+/// About how long each of them runs in one turn.
+const TURN: Duration = Duration::from_millis(100);
 /// The raw AEADs authenticate a header-sized associated data, as a frame's header is.
 const AD: &[u8] = &[0; HEADER_LEN];
 
@@ -64,53 +68,53 @@ fn snow_handshake() {
     black_box((i.dangerously_get_raw_split(), r.dangerously_get_raw_split()));
 }
 
-fn seal_open(c: &mut Criterion) {
-    let mut group = c.benchmark_group("aecomms");
-    let parties = parties();
-    for size in SIZES {
-        group.throughput(Throughput::Bytes(size as u64));
-        let (mut a, mut b) = handshake(&parties);
-        let mut frame = vec![0x5a; HEADER_LEN + size];
-        frame.reserve(64);
-        group.bench_function(BenchmarkId::new("seal-open", size), |bench| {
-            bench.iter(|| {
-                // The frame opened last time, less its tag: the raw side reuses its buffer too.
+/// Mean nanoseconds of one seal + open of `size` bytes in place: AEComms frames, `ring` alone
+/// and the `chacha20poly1305` crate alone, taking turns (`in_turns`: the cores' drift in speed
+/// lands on the three alike).
+fn seal_open(size: usize) -> Vec<f64> {
+    let (mut a, mut b) = handshake(&parties());
+    let mut frame = vec![0x5a; HEADER_LEN + size];
+    frame.reserve(64);
+    let ring = LessSafeKey::new(UnboundKey::new(&CHACHA20_POLY1305, &[7u8; 32]).unwrap());
+    let cipher = ChaCha20Poly1305::new(&[7u8; 32].into());
+    let (mut counter, mut buf) = (0u64, vec![0x5a; size]);
+    let mut nonce = move || {
+        counter += 1;
+        let mut nonce = [0u8; 12];
+        nonce[4..].copy_from_slice(&counter.to_le_bytes());
+        nonce
+    };
+    in_turns(3, TURNS, TURN, |way, n| match way {
+        0 => {
+            for _ in 0..n {
+                // The frame opened last time, less its tag: the raw ways reuse their buffer too.
                 frame.truncate(HEADER_LEN + size);
                 a.send.seal(&mut frame, 0, Instant::now()).unwrap();
                 black_box(b.recv.open(black_box(&mut frame)).unwrap());
-            })
-        });
-        let key = UnboundKey::new(&CHACHA20_POLY1305, &[7u8; 32]).unwrap();
-        let key = LessSafeKey::new(key);
-        let mut counter = 0u64;
-        let mut buf = vec![0x5a; size];
-        group.bench_function(BenchmarkId::new("raw-ring", size), |bench| {
-            bench.iter(|| {
-                counter += 1;
-                let nonce = |n: u64| {
-                    let mut nonce = [0u8; 12];
-                    nonce[4..].copy_from_slice(&n.to_le_bytes());
-                    Nonce::assume_unique_for_key(nonce)
-                };
-                let tag = key
-                    .seal_in_place_separate_tag(nonce(counter), Aad::from(AD), &mut buf)
+            }
+        }
+        1 => {
+            for _ in 0..n {
+                let n = nonce();
+                let once = |n| Nonce::assume_unique_for_key(n);
+                let tag =
+                    ring.seal_in_place_separate_tag(once(n), Aad::from(AD), &mut buf).unwrap();
+                ring.open_in_place_separate_tag(once(n), Aad::from(AD), tag, &mut buf, 0..)
                     .unwrap();
-                key.open_in_place_separate_tag(nonce(counter), Aad::from(AD), tag, &mut buf, 0..)
-                    .unwrap();
-            })
-        });
-        let cipher = ChaCha20Poly1305::new(&[7u8; 32].into());
-        group.bench_function(BenchmarkId::new("raw-chacha20poly1305", size), |bench| {
-            bench.iter(|| {
-                counter += 1;
-                let mut nonce = [0u8; 12];
-                nonce[4..].copy_from_slice(&counter.to_le_bytes());
-                let tag = cipher.encrypt_in_place_detached(&nonce.into(), AD, &mut buf).unwrap();
-                cipher.decrypt_in_place_detached(&nonce.into(), AD, &mut buf, &tag).unwrap();
-            })
-        });
-    }
-    group.throughput(Throughput::Elements(1));
+            }
+        }
+        _ => {
+            for _ in 0..n {
+                let n = nonce().into();
+                let tag = cipher.encrypt_in_place_detached(&n, AD, &mut buf).unwrap();
+                cipher.decrypt_in_place_detached(&n, AD, &mut buf, &tag).unwrap();
+            }
+        }
+    })
+}
+
+fn handshakes(c: &mut Criterion) {
+    let mut group = c.benchmark_group("aecomms");
     group.bench_function(BenchmarkId::new("handshake", "full"), |bench| {
         bench.iter_batched(crate::parties, |p| black_box(handshake(&p)), BatchSize::SmallInput)
     });
@@ -120,34 +124,38 @@ fn seal_open(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, seal_open);
+criterion_group!(benches, handshakes);
 
 fn main() {
     benches();
     Criterion::default().configure_from_args().final_summary();
-    let row = |size: usize, baseline: &str, target| Row {
-        label: format!("seal+open {size} B vs {baseline}"),
-        subject: format!("aecomms/seal-open/{size}"),
-        baseline: format!("aecomms/raw-{baseline}/{size}"),
-        bytes: size as u64,
-        target,
-    };
-    // Framing costs little above the AEAD it runs on (a fixed ~0.1 µs per frame: the counter,
-    // the rekey check, the clock read, the tag's copy; it weighs on small frames only), and the
-    // frames beat the crate they used before.
-    let mut rows: Vec<Row> = SIZES
-        .iter()
-        .map(|size| row(*size, "ring", if *size < 4096 { 0.8 } else { 0.95 }))
-        .collect();
-    rows.extend(SIZES.iter().map(|size| row(*size, "chacha20poly1305", 1.0)));
-    rows.push(Row {
+    if !skipped_by_filter("aecomms/seal-open") {
+        let means: Vec<_> = SIZES.iter().map(|size| (*size, seal_open(*size))).collect();
+        let row = |size: usize, subject: f64, baseline: f64, name: &str, target| Measured {
+            label: format!("seal+open {size} B vs {name}"),
+            subject_ns: subject,
+            baseline_ns: baseline,
+            bytes: size as u64,
+            target,
+        };
+        // Framing costs little above the AEAD it runs on (a fixed ~0.1 µs per frame: the
+        // counter, the rekey check, the clock read, the tag's copy; it weighs on small frames
+        // only), and the frames beat the crate they used before.
+        let mut rows: Vec<Measured> = means
+            .iter()
+            .map(|(size, m)| row(*size, m[0], m[1], "ring", if *size < 4096 { 0.8 } else { 0.95 }))
+            .collect();
+        rows.extend(means.iter().map(|(size, m)| row(*size, m[0], m[2], "chacha20poly1305", 1.0)));
+        print_measured("etrid-aecomms frames (seal + open, in turns)", &rows);
+    }
+    let handshake = Row {
         label: "full handshake (both sides, certificates checked)".into(),
         subject: "aecomms/handshake/full".into(),
         baseline: "aecomms/handshake/plain-snow".into(),
         bytes: 0,
         target: 0.8,
-    });
-    detr_bench_report::print("etrid-aecomms", &rows);
+    };
+    detr_bench_report::print("etrid-aecomms handshake", &[handshake]);
     if let Some(ns) = detr_bench_report::mean_ns("aecomms/handshake/full") {
         println!("full handshakes per second on one core: {:.0}", 1e9 / ns);
     }

@@ -3,8 +3,10 @@
 //! the bench timed them itself; and a counting allocator for the benches that measure memory.
 
 mod heap;
+mod turns;
 
 pub use heap::{live_bytes, CountingAllocator};
+pub use turns::in_turns;
 
 use std::path::PathBuf;
 

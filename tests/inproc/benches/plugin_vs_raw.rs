@@ -11,9 +11,9 @@
 //! - the floor: one AEComms seal + open of the same payload, in place, timed in the same run
 //!   (the plugin's second AEAD on top of the transport's Noise: no path can cost less above raw).
 //!
-//! Raw, plugin and floor take [`TURNS`] turns of about [`TURN`] each, the mean of each over all
-//! its turns: the speed of a shared VM's cores drifts by up to 2x over seconds (see
-//! `hub_scale.rs`), which lands on all three alike instead of on whichever ran then.
+//! Raw, plugin and floor take [`TURNS`] turns of about [`TURN`] each (`in_turns`), the mean of
+//! each over all its turns: the speed of a shared VM's cores drifts by up to 2x over seconds,
+//! which lands on all three alike instead of on whichever ran then.
 //!
 //! Both peers run with Prometheus on, as a node does (the network, its protocols and the plugin
 //! report to a registry). The plugin's rate limits are set to their largest values: this measures
@@ -25,7 +25,7 @@ use std::time::{Duration, Instant};
 
 use std::hint::black_box;
 
-use detr_bench_report::{percentile, print_measured, skipped_by_filter, Measured};
+use detr_bench_report::{in_turns, percentile, print_measured, skipped_by_filter, Measured};
 use detr_inproc::{
     raw::{pump, raw_protocol, spawn_sender, RAW},
     sessions::{identity, session_pair},
@@ -45,10 +45,8 @@ const BATCH: usize = 100;
 const LATENCY_SAMPLES: usize = 400;
 /// Turns raw, plugin and floor take at each size (see the module's doc).
 const TURNS: usize = 20;
-/// About how long raw's batches run in one turn (plugin and floor run as many batches).
-const TURN: Duration = Duration::from_millis(200);
-/// Untimed batches of each path before the turns.
-const WARM_UP: usize = 5;
+/// About how long each of them runs in one turn.
+const TURN: Duration = Duration::from_millis(100);
 /// Sizes measured, with the plugin/raw throughput each should reach.
 const SIZES: [(usize, &str, f64); 2] = [(1024, "1KiB", 1.0), (64 * 1024, "64KiB", 0.75)];
 /// Longest wait for one message or one batch: a lost message fails the benchmark.
@@ -166,17 +164,14 @@ impl Pair {
         at.unwrap_or_else(|| panic!("{path:?}: a message was lost"))
     }
 
-    /// Sends `BATCH` messages on `path` and returns the time until the last one arrived.
-    async fn batch(&mut self, path: Path, size: usize) -> Duration {
-        let start = Instant::now();
+    /// Sends `BATCH` messages on `path` and waits until the last one arrived.
+    async fn batch(&mut self, path: Path, size: usize) {
         for _ in 0..BATCH {
             self.send(path, size);
         }
-        let mut last = start;
         for _ in 0..BATCH {
-            last = self.received(path).await;
+            self.received(path).await;
         }
-        last - start
     }
 
     /// One-way latencies of `LATENCY_SAMPLES` messages sent one at a time on each path, the
@@ -228,40 +223,23 @@ struct Means {
 fn throughput(rt: &tokio::runtime::Runtime, pair: &mut Pair, size: usize) -> Means {
     let (mut tx, mut rx) = floor_sessions();
     let mut frame = vec![0x5a; HEADER_LEN + size];
-    let mut floor = || {
-        let start = Instant::now();
-        for _ in 0..BATCH {
-            // Opened in place, the frame holds the plaintext again behind its header.
-            frame.truncate(HEADER_LEN + size);
-            tx.send.seal(&mut frame, 0, Instant::now()).expect("seal");
-            black_box(rx.recv.open(&mut frame).expect("open"));
-        }
-        start.elapsed()
-    };
-    let per_turn = rt.block_on(async {
-        for path in [Path::Raw, Path::Plugin] {
-            for _ in 0..WARM_UP {
+    let means = in_turns(3, TURNS, TURN, |way, n| match way {
+        0 | 1 => rt.block_on(async {
+            let path = if way == 0 { Path::Raw } else { Path::Plugin };
+            for _ in 0..n {
                 pair.batch(path, size).await;
             }
-        }
-        let probe = pair.batch(Path::Raw, size).await;
-        (TURN.as_secs_f64() / probe.as_secs_f64()).ceil().clamp(1.0, 1000.0) as usize
-    });
-    let mut total = [Duration::ZERO; 3];
-    for _ in 0..TURNS {
-        rt.block_on(async {
-            for (i, path) in [Path::Raw, Path::Plugin].into_iter().enumerate() {
-                for _ in 0..per_turn {
-                    total[i] += pair.batch(path, size).await;
-                }
+        }),
+        _ => {
+            for _ in 0..n * BATCH {
+                // Opened in place, the frame holds the plaintext again behind its header.
+                frame.truncate(HEADER_LEN + size);
+                tx.send.seal(&mut frame, 0, Instant::now()).expect("seal");
+                black_box(rx.recv.open(&mut frame).expect("open"));
             }
-        });
-        for _ in 0..per_turn {
-            total[2] += floor();
         }
-    }
-    let mean = |d: Duration| d.as_nanos() as f64 / (TURNS * per_turn) as f64;
-    Means { raw: mean(total[0]), plugin: mean(total[1]), floor: mean(total[2]) }
+    });
+    Means { raw: means[0], plugin: means[1], floor: means[2] }
 }
 
 /// Prints, per backend and size, the plugin's time above raw per message against one seal +
