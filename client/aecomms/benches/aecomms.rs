@@ -95,19 +95,17 @@ fn seal_open(size: usize) -> Vec<f64> {
         }
         1 => {
             for _ in 0..n {
-                let n = nonce();
-                let once = |n| Nonce::assume_unique_for_key(n);
-                let tag =
-                    ring.seal_in_place_separate_tag(once(n), Aad::from(AD), &mut buf).unwrap();
-                ring.open_in_place_separate_tag(once(n), Aad::from(AD), tag, &mut buf, 0..)
-                    .unwrap();
+                let bytes = nonce();
+                let once = || Nonce::assume_unique_for_key(bytes);
+                let tag = ring.seal_in_place_separate_tag(once(), Aad::from(AD), &mut buf).unwrap();
+                ring.open_in_place_separate_tag(once(), Aad::from(AD), tag, &mut buf, 0..).unwrap();
             }
         }
         _ => {
             for _ in 0..n {
-                let n = nonce().into();
-                let tag = cipher.encrypt_in_place_detached(&n, AD, &mut buf).unwrap();
-                cipher.decrypt_in_place_detached(&n, AD, &mut buf, &tag).unwrap();
+                let once = nonce().into();
+                let tag = cipher.encrypt_in_place_detached(&once, AD, &mut buf).unwrap();
+                cipher.decrypt_in_place_detached(&once, AD, &mut buf, &tag).unwrap();
             }
         }
     })
